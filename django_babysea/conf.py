@@ -1,0 +1,122 @@
+"""The ``BABYSEA`` settings dict, read lazily.
+
+Every attribute of :data:`babysea_settings` looks at ``settings.BABYSEA`` when it is read, so
+``override_settings(BABYSEA=...)`` takes effect at once and nothing is frozen at import time.
+Validation lives in :mod:`django_babysea.checks`; this module only supplies values and defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from django.conf import settings
+
+__all__ = ["DEFAULTS", "KNOWN_KEYS", "REGIONS", "BabySeaSettings", "babysea_settings"]
+
+REGIONS: Final = ("us", "eu", "jp")
+
+#: Hosts output files may be downloaded from: BabySea's regional CDNs. The sandbox's own
+#: origin is added at run time when BASE_URL points at it.
+DEFAULT_OUTPUT_HOSTS: Final = ("cdn.us.babysea.ai", "cdn.eu.babysea.ai", "cdn.jp.babysea.ai")
+
+DEFAULTS: Final[Mapping[str, Any]] = {
+    "API_KEY": None,  # falls back to env BABYSEA_API_KEY
+    "REGION": "us",
+    "BASE_URL": None,
+    "WEBHOOK_SECRETS": None,  # falls back to env BABYSEA_WEBHOOK_SECRET (comma-separated)
+    "WEBHOOK_TOLERANCE": 300,
+    "STORAGE": "default",
+    "UPLOAD_TO": "babysea/%Y/%m/{generation_id}/{index}.{ext}",
+    "MAX_OUTPUT_BYTES": 2 * 1024**3,
+    "OUTPUT_HOSTS": DEFAULT_OUTPUT_HOSTS,
+    "TIMEOUT": 30.0,
+    "MAX_RETRIES": 2,
+    "USER_DAILY_BUDGET": None,
+}
+KNOWN_KEYS: Final = frozenset(DEFAULTS)
+
+
+class BabySeaSettings:
+    """Typed, lazy view of ``settings.BABYSEA`` merged over :data:`DEFAULTS`."""
+
+    @property
+    def user_settings(self) -> Mapping[str, Any]:
+        value = getattr(settings, "BABYSEA", None)
+        return value if isinstance(value, Mapping) else {}
+
+    def get(self, key: str) -> Any:
+        return self.user_settings.get(key, DEFAULTS[key])
+
+    @property
+    def API_KEY(self) -> str:
+        value = self.get("API_KEY")
+        if value is None:
+            value = os.environ.get("BABYSEA_API_KEY", "")
+        return str(value).strip()
+
+    @property
+    def REGION(self) -> str:
+        return str(self.get("REGION"))
+
+    @property
+    def BASE_URL(self) -> str | None:
+        value = self.get("BASE_URL")
+        if value is None:
+            value = os.environ.get("BABYSEA_BASE_URL") or None
+        return str(value).rstrip("/") if value else None
+
+    @property
+    def WEBHOOK_SECRETS(self) -> list[str]:
+        value = self.get("WEBHOOK_SECRETS")
+        if value is None:
+            value = os.environ.get("BABYSEA_WEBHOOK_SECRET", "")
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(secret).strip() for secret in value if str(secret).strip()]
+
+    @property
+    def WEBHOOK_TOLERANCE(self) -> int:
+        return int(self.get("WEBHOOK_TOLERANCE"))
+
+    @property
+    def STORAGE(self) -> str:
+        return str(self.get("STORAGE"))
+
+    @property
+    def UPLOAD_TO(self) -> str:
+        return str(self.get("UPLOAD_TO"))
+
+    @property
+    def MAX_OUTPUT_BYTES(self) -> int:
+        return int(self.get("MAX_OUTPUT_BYTES"))
+
+    @property
+    def OUTPUT_HOSTS(self) -> tuple[str, ...]:
+        return tuple(str(host).lower() for host in self.get("OUTPUT_HOSTS"))
+
+    @property
+    def TIMEOUT(self) -> float:
+        return float(self.get("TIMEOUT"))
+
+    @property
+    def MAX_RETRIES(self) -> int:
+        return int(self.get("MAX_RETRIES"))
+
+    @property
+    def USER_DAILY_BUDGET(self) -> Decimal | None:
+        value = self.get("USER_DAILY_BUDGET")
+        return None if value is None else Decimal(str(value))
+
+    def __repr__(self) -> str:
+        # Never print the key or the secrets, only whether they are set.
+        return (
+            f"<BabySeaSettings region={self.REGION!r} base_url={self.BASE_URL!r} "
+            f"api_key={'set' if self.API_KEY else 'unset'} "
+            f"webhook_secrets={len(self.WEBHOOK_SECRETS)}>"
+        )
+
+
+babysea_settings = BabySeaSettings()

@@ -180,15 +180,16 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
     if not isinstance(getattr(settings, "BABYSEA", {}), Mapping):
         return []
     messages: list[CheckMessage] = []
-    rules: list[tuple[str, type | tuple[type, ...], float, str]] = [
-        ("WEBHOOK_TOLERANCE", int, 1, "a whole number of seconds, at least 1"),
-        ("TIMEOUT", (int, float), 0.001, "a positive number of seconds"),
-        ("MAX_RETRIES", int, 0, "a whole number, 0 or more"),
-        ("MAX_OUTPUT_BYTES", int, 1, "a positive whole number of bytes"),
+    rules: list[tuple[str, bool, float, str]] = [
+        ("WEBHOOK_TOLERANCE", True, 1, "a whole number of seconds, at least 1"),
+        ("TIMEOUT", False, 0.001, "a positive number of seconds"),
+        ("MAX_RETRIES", True, 0, "a whole number, 0 or more"),
+        ("MAX_OUTPUT_BYTES", True, 1, "a positive whole number of bytes"),
     ]
-    for key, types, minimum, expected in rules:
+    for key, whole, minimum, expected in rules:
         value = babysea_settings.get(key)
-        if isinstance(value, bool) or not isinstance(value, types) or value < minimum:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (whole and not isinstance(value, int)) or value < minimum:
             messages.append(_error(key, f"is {value!r}; expected {expected}.", None, 8))
     hosts = babysea_settings.get("OUTPUT_HOSTS")
     if (

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterable
 from typing import Final, Literal
 
+from .errors import BabySeaError
+
 __all__ = [
     "DEFAULT_TOLERANCE",
     "SIGNATURE_HEADER",
@@ -35,8 +37,8 @@ Reason = Literal[
 ]
 
 
-class WebhookSignatureError(Exception):
-    """A delivery whose signature cannot be trusted. ``reason`` names the exact check that failed."""
+class WebhookSignatureError(BabySeaError):
+    """A delivery whose signature cannot be trusted; ``reason`` names the check that failed."""
 
     def __init__(self, reason: Reason, message: str) -> None:
         super().__init__(message)

@@ -1,0 +1,128 @@
+"""What happens after each attempt, shared by the sync and async clients.
+
+The clients only send requests and sleep; this module turns each outcome (a response or a
+transport exception) into the operation's result, a :class:`Retry` with the delay to wait, or the
+final typed exception. It also does the logging: method, path, status, attempt and request id,
+never headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+
+from ._config import ClientConfig
+from ._request import Operation, build_request
+from ._response import parse_error, parse_success
+from ._retry import RetryPolicy
+from .errors import NetworkError, RequestTimeoutError, ResponseValidationError
+
+logger = logging.getLogger("django_babysea.client")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """The operation's result."""
+
+    value: T
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Send the same request again after ``delay`` seconds."""
+
+    delay: float
+
+
+class Core:
+    """The sans-IO part of a client: configuration, retry policy, outcome handling."""
+
+    __slots__ = ("config", "policy")
+
+    def __init__(self, config: ClientConfig, policy: RetryPolicy) -> None:
+        self.config = config
+        self.policy = policy
+
+    @classmethod
+    def create(
+        cls,
+        api_key: str,
+        region: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        random: Callable[[], float],
+    ) -> Core:
+        config = ClientConfig.create(api_key, region, base_url, timeout, max_retries)
+        return cls(config, RetryPolicy(max_retries=config.max_retries, random=random))
+
+    def describe(self, name: str) -> str:
+        """The client's ``repr``: where it talks to, never the key."""
+        c = self.config
+        return (
+            f"{name}(region={c.region!r}, base_url={c.origin!r}, "
+            f"timeout={c.timeout:g}, max_retries={c.max_retries})"
+        )
+
+    def request(self, operation: Operation[T]) -> httpx.Request:
+        return build_request(self.config, operation.spec)
+
+    def on_response(
+        self, operation: Operation[T], response: httpx.Response, attempt: int
+    ) -> Done[T] | Retry:
+        spec = operation.spec
+        if response.is_success:
+            try:
+                envelope = parse_success(response)
+                result = operation.parse(envelope)
+            except ResponseValidationError as exc:
+                exc.status = response.status_code
+                exc.request_id = exc.request_id or _request_id(response)
+                logger.warning("BabySea %s %s -> %s: %s", spec.method, spec.path, exc.status, exc)
+                raise
+            logger.debug(
+                "BabySea %s %s -> %s (attempt %d, request_id=%s)",
+                *(spec.method, spec.path, response.status_code, attempt, envelope.request_id),
+            )
+            return Done(result)
+        error = parse_error(response)
+        error.attempts = attempt
+        delay = self.policy.after_api_error(error, attempt)
+        logger.log(
+            logging.INFO if delay is not None else logging.DEBUG,
+            "BabySea %s %s -> %s %s (attempt %d, request_id=%s)%s",
+            *(spec.method, spec.path, error.status, error.code, attempt, error.request_id),
+            f"; retrying in {delay:.2f}s" if delay is not None else "",
+        )
+        if delay is None:
+            raise error
+        return Retry(delay)
+
+    def on_exception(self, operation: Operation[T], exc: httpx.HTTPError, attempt: int) -> Retry:
+        spec = operation.spec
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+            logger.info("BabySea %s %s timed out (attempt %d)", spec.method, spec.path, attempt)
+            raise RequestTimeoutError(self.config.timeout) from exc
+        delay = self.policy.after_transport_error(replay_safe=spec.replay_safe, attempt=attempt)
+        logger.info(
+            "BabySea %s %s failed: %s (attempt %d)%s",
+            *(spec.method, spec.path, type(exc).__name__, attempt),
+            f"; retrying in {delay:.2f}s" if delay is not None else "",
+        )
+        if delay is None:
+            raise NetworkError(exc, attempts=attempt, retryable=spec.replay_safe) from exc
+        return Retry(delay)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    try:
+        value = response.json().get("request_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None

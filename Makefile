@@ -29,7 +29,7 @@ test-postgres: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy django_babysea/client django_babysea/sandbox django_babysea/conf.py django_babysea/checks.py
+	$(VENV)/bin/mypy django_babysea tests/core
 
 docs: $(INSTALLED)
 	$(VENV)/bin/mkdocs build --strict --site-dir site

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from .views import WebhookView
 
 app_name = "django_babysea"
 
-# The webhook receiver and the REST API register here as they are added.
-urlpatterns: list[URLPattern | URLResolver] = []
+# The REST API registers here as it is added.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("webhook/", WebhookView.as_view(), name="webhook"),
+]

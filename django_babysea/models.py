@@ -1,0 +1,294 @@
+"""What BabySea told us, kept in the site's database.
+
+- :class:`Generation`: one image or video generation, local id first, BabySea's id once known.
+- :class:`CreditEvent`: the append-only credit ledger (reserve, charge, refund, low-balance alert).
+- :class:`WebhookDelivery`: every verified webhook delivery, its raw body and processing state.
+
+Rules about how these rows change live in :mod:`django_babysea.services`; this module only
+describes the data and the invariants the database itself can hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "CreditEvent",
+    "CreditEventKind",
+    "DeliveryState",
+    "Generation",
+    "GenerationKind",
+    "GenerationStatus",
+    "WebhookDelivery",
+]
+
+
+class GenerationKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+
+
+class GenerationStatus(models.TextChoices):
+    """Statuses in lifecycle order; ``created`` is local only (not yet accepted by BabySea)."""
+
+    CREATED = "created", _("Created")
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
+
+    @property
+    def rank(self) -> int:
+        """Position in the lifecycle; the three terminal statuses share the highest rank."""
+        return _STATUS_RANK[self.value]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.rank == _TERMINAL_RANK
+
+    def advance(self, reported: GenerationStatus | None) -> GenerationStatus:
+        """The status after BabySea reports ``reported``: only forwards, terminal is final.
+
+        This is the one place the lifecycle order is decided; every source of remote state
+        (create response, poll, webhook, list sync) goes through it.
+        """
+        if reported is None or self.is_terminal or reported.rank <= self.rank:
+            return self
+        return reported
+
+
+_TERMINAL_RANK: Final = 3
+_STATUS_RANK: Final = {
+    "created": 0,
+    "pending": 1,
+    "processing": 2,
+    "succeeded": _TERMINAL_RANK,
+    "failed": _TERMINAL_RANK,
+    "canceled": _TERMINAL_RANK,
+}
+
+
+class Generation(models.Model):
+    """One generation. The local row exists before BabySea is called, so that its idempotency
+    key is stored first and a retried submit can never reserve credits twice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    generation_id = models.UUIDField(
+        _("BabySea generation id"), unique=True, null=True, blank=True, editable=False
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=GenerationKind.choices)
+    model_identifier = models.CharField(_("model"), max_length=200)
+    prompt = models.TextField(_("prompt"), blank=True)
+    request = models.JSONField(
+        _("request"), default=dict, blank=True, help_text=_("Every generation_* field sent.")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=GenerationStatus.choices,
+        default=GenerationStatus.CREATED,
+    )
+    provider_order = models.JSONField(_("provider order"), default=list, blank=True)
+    provider_used = models.CharField(_("provider used"), max_length=100, blank=True)
+    prediction_id = models.CharField(_("provider prediction id"), max_length=255, blank=True)
+    output_urls = models.JSONField(
+        _("output URLs"),
+        default=list,
+        blank=True,
+        help_text=_("BabySea's URLs; they expire with the plan's retention window."),
+    )
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    cost_reserved = models.DecimalField(
+        _("credits reserved"),
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("Estimated cost."),
+    )
+    cost_charged = models.DecimalField(
+        _("credits charged"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    idempotency_key = models.CharField(
+        _("idempotency key"),
+        max_length=255,
+        unique=True,
+        editable=False,
+        help_text=_("Sent as Idempotency-Key; defaults to django-babysea:<local id>."),
+    )
+    # No separate index: the (owner, -created_at) index below serves lookups by owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="babysea_generations",
+        db_index=False,
+    )
+    remote_created_at = models.DateTimeField(_("created at BabySea"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    removed = models.BooleanField(
+        _("removed at BabySea"),
+        default=False,
+        help_text=_("BabySea deleted the output files (by request or retention)."),
+    )
+    remote = models.JSONField(
+        _("remote record"), default=dict, blank=True, help_text=_("Last record BabySea sent.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
+        ordering = ("-created_at",)
+        indexes = (
+            models.Index(fields=["-created_at"], name="babysea_gen_created_idx"),
+            models.Index(fields=["status", "-created_at"], name="babysea_gen_status_idx"),
+            models.Index(fields=["owner", "-created_at"], name="babysea_gen_owner_idx"),
+            models.Index(fields=["model_identifier", "-created_at"], name="babysea_gen_model_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.model_identifier} ({self.status}) {str(self.generation_id or self.id)[:8]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.idempotency_key:
+            self.idempotency_key = f"django-babysea:{self.id}"
+        super().save(*args, **kwargs)
+
+    @property
+    def is_terminal(self) -> bool:
+        return GenerationStatus(self.status).is_terminal
+
+
+class CreditEventKind(models.TextChoices):
+    RESERVE = "reserve", _("Reserve")
+    CHARGE = "charge", _("Charge")
+    REFUND = "refund", _("Refund")
+    LOW_BALANCE = "low_balance", _("Low-balance alert")
+
+
+class AppendOnlyError(Exception):
+    """A ledger row was saved a second time; ledger rows are never edited."""
+
+
+class CreditEvent(models.Model):
+    """One ledger entry. Append-only: :meth:`save` refuses to update an existing row.
+
+    Old rows are removed in batches by ``purge`` with queryset deletes, which is the only way
+    ledger rows go away.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=CreditEventKind.choices)
+    amount = models.DecimalField(_("credits"), max_digits=12, decimal_places=3)
+    balance = models.DecimalField(
+        _("balance after"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    # PROTECT: the ledger is the money trail. Deleting a generation must not orphan its
+    # entries (SET_NULL would also lift them out of the once-per-generation constraint, so a
+    # generation re-imported by a sync could be counted twice). ``purge`` deletes ledger rows
+    # before the generations they point at.
+    generation = models.ForeignKey(
+        Generation,
+        verbose_name=_("generation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_events",
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        help_text=_('"create", "poll", "sync" or "webhook:<delivery id>".'),
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    dedupe_key = models.CharField(
+        _("dedupe key"),
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Unique key of an alert, e.g. low_balance:<delivery id>."),
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("credit event")
+        verbose_name_plural = _("credit events")
+        ordering = ("-created_at", "-id")
+        constraints = (
+            # A duplicate event can never count twice: one reserve, one charge and one refund
+            # per generation at most (charge and refund excluding each other is a service rule).
+            models.UniqueConstraint(
+                fields=["generation", "kind"],
+                condition=Q(generation__isnull=False),
+                name="babysea_credit_once_per_generation",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=CreditEventKind.values), name="babysea_credit_kind_valid"
+            ),
+        )
+        indexes = (models.Index(fields=["kind", "-created_at"], name="babysea_credit_kind_idx"),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Credit events are append-only; record a new event instead.")
+        super().save(*args, **kwargs)
+
+
+class DeliveryState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    DEFERRED = "deferred", _("Deferred (waiting for the generation id)")
+    FAILED = "failed", _("Failed")
+    IGNORED = "ignored", _("Ignored (unknown event type)")
+
+
+class WebhookDelivery(models.Model):
+    """A verified webhook delivery, stored before it is processed so a failure stays visible
+    and the delivery can be replayed."""
+
+    delivery_id = models.UUIDField(_("delivery id"), unique=True, editable=False)
+    event_type = models.CharField(_("event"), max_length=100, db_index=True)
+    generation_id = models.UUIDField(
+        _("BabySea generation id"), null=True, blank=True, db_index=True
+    )
+    body = models.TextField(_("raw body"), help_text=_("Exactly as received and verified."))
+    signature_timestamp = models.DateTimeField(
+        _("signed at"), null=True, blank=True, help_text=_("t= of the latest attempt.")
+    )
+    received_at = models.DateTimeField(_("first received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=1, help_text=_("How many times BabySea delivered it.")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
+    )
+    error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ("-received_at", "-id")
+        indexes = (
+            models.Index(fields=["-received_at"], name="babysea_delivery_received_idx"),
+            models.Index(fields=["state", "received_at"], name="babysea_delivery_state_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {str(self.delivery_id)[:8]} ({self.state})"

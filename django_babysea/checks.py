@@ -201,6 +201,20 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
             _error("OUTPUT_HOSTS", "must be a list of host names.", "e.g. ['cdn.us.babysea.ai']", 8)
         )
     messages += _check_budget(babysea_settings.get("USER_DAILY_BUDGET"))
+    if not isinstance(babysea_settings.get("USE_CELERY"), bool):
+        messages.append(_error("USE_CELERY", "must be True or False.", None, 8))
+    elif babysea_settings.USE_CELERY:
+        try:
+            import celery  # noqa: F401
+        except ImportError:
+            messages.append(
+                _error(
+                    "USE_CELERY",
+                    "is on but Celery is not installed.",
+                    'pip install "django-babysea[celery]"',
+                    9,
+                )
+            )
     return messages
 
 

@@ -35,6 +35,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "TIMEOUT": 30.0,
     "MAX_RETRIES": 2,
     "USER_DAILY_BUDGET": None,
+    "USE_CELERY": False,
 }
 KNOWN_KEYS: Final = frozenset(DEFAULTS)
 
@@ -109,6 +110,10 @@ class BabySeaSettings:
     def USER_DAILY_BUDGET(self) -> Decimal | None:
         value = self.get("USER_DAILY_BUDGET")
         return None if value is None else Decimal(str(value))
+
+    @property
+    def USE_CELERY(self) -> bool:
+        return bool(self.get("USE_CELERY"))
 
     def __repr__(self) -> str:
         # Never print the key or the secrets, only whether they are set.

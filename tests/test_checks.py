@@ -111,6 +111,7 @@ def test_bad_upload_to(template: object, fragment: str) -> None:
         ("MAX_OUTPUT_BYTES", 0),
         ("USER_DAILY_BUDGET", "-1"),
         ("USER_DAILY_BUDGET", "lots"),
+        ("USE_CELERY", "yes"),
     ],
 )
 def test_bad_limits(key: str, value: object) -> None:

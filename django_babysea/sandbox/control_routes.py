@@ -1,0 +1,165 @@
+"""The ``/_sandbox/`` HTTP routes over :class:`Driver` (JSON in, JSON out, loopback only)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from django_babysea.sandbox.accounts import KeySpec
+from django_babysea.sandbox.control import Driver, parse_body
+from django_babysea.sandbox.envelopes import Request, Response, json_response, text_response
+
+__all__ = ["handle_control"]
+
+Action = Callable[[Driver, dict[str, Any], dict[str, str]], tuple[int, Any]]
+_ID: Final = r"(?P<id>[0-9A-Za-z_-]+)"
+
+
+def _need(body: dict[str, Any], name: str) -> Any:
+    if name not in body:
+        raise ValueError(f"the body needs {name!r}")
+    return body[name]
+
+
+def _advance(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    generation_id, to = _need(body, "generation_id"), _need(body, "to")
+    return 200, {"generation": d.advance(generation_id, to, body.get("error_code"))}
+
+
+def _add_faults(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    specs = body["faults"] if isinstance(body.get("faults"), list) else [body]
+    added = [f.to_dict() for spec in specs for f in d.inject(spec)]
+    return 201, {"faults": added}
+
+
+def _clear_faults(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    d.region.faults.clear()
+    return 200, {"faults": []}
+
+
+def _add_webhook(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    kwargs = {k: body[k] for k in ("secret", "events", "account") if k in body}
+    return 201, {"webhook": d.add_webhook(_need(body, "url"), **kwargs).describe()}
+
+
+def _webhooks(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 200, {"webhooks": [e.describe() for e in d.region.dispatcher.endpoints.values()]}
+
+
+def _test_webhook(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    sent = d.send_test_webhook(body.get("endpoint_id"), body.get("account", "default"))
+    return 202, {"sent": sent}
+
+
+def _enable(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 200, {"webhook": d.region.dispatcher.enable(p["id"]).describe()}
+
+
+def _rotate(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 200, {"webhook": d.region.dispatcher.rotate(p["id"], _need(body, "secret")).describe()}
+
+
+def _drain(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 202, {"sent": d.region.dispatcher.drain(p["id"])}
+
+
+def _replay(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 202, {"delivery_id": d.region.dispatcher.replay(p["id"])}
+
+
+def _balance(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    account = body.get("account", "default")
+    if "balance" in body:
+        d.set_balance(body["balance"], account)
+    return 200, {"account": account, "balance": float(d.balance(account))}
+
+
+def _generation(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    found = d.generation(p["id"])
+    return (200, {"generation": found}) if found else (404, {"error": "no such generation"})
+
+
+def _add_key(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    fields = ("key", "preset", "region", "account", "name", "allowed_ips", "expires_at", "revoked")
+    kwargs = {k: body[k] for k in fields if k in body}
+    if "allowed_ips" in kwargs:
+        kwargs["allowed_ips"] = tuple(kwargs["allowed_ips"])
+    return 201, {"key": d.add_key(KeySpec(**kwargs))}
+
+
+def _reset(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    d.reset()
+    return 200, {"reset": True}
+
+
+def _tick(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    return 200, {"transitions": d.tick()}
+
+
+def _idle(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    d.run_until_idle(float(body.get("timeout", 10.0)))
+    return 200, {"idle": True}
+
+
+def _travel(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    d.travel(float(_need(body, "seconds")))
+    return 200, d.info()
+
+
+ROUTES: Final[list[tuple[str, re.Pattern[str], Action]]] = [
+    (m, re.compile(f"^/_sandbox{path}$"), action)
+    for m, path, action in [
+        ("GET", "/?", lambda d, b, p: (200, d.info())),
+        ("POST", "/advance", _advance),
+        ("GET", "/faults", lambda d, b, p: (200, {"faults": d.region.faults.list()})),
+        ("POST", "/faults", _add_faults),
+        ("DELETE", "/faults", _clear_faults),
+        ("GET", "/webhooks", _webhooks),
+        ("POST", "/webhooks", _add_webhook),
+        ("POST", "/webhooks/test", _test_webhook),
+        ("POST", f"/webhooks/{_ID}/enable", _enable),
+        ("POST", f"/webhooks/{_ID}/drain", _drain),
+        ("POST", f"/webhooks/{_ID}/rotate", _rotate),
+        ("GET", "/requests", lambda d, b, p: (200, {"requests": d.received()})),
+        ("GET", "/deliveries", lambda d, b, p: (200, {"deliveries": d.deliveries()})),
+        ("POST", f"/deliveries/{_ID}/replay", _replay),
+        ("POST", "/reset", _reset),
+        ("GET", f"/generations/{_ID}", _generation),
+        ("GET", "/balance", _balance),
+        ("POST", "/balance", _balance),
+        ("POST", "/keys", _add_key),
+        ("POST", "/tick", _tick),
+        ("POST", "/run-until-idle", _idle),
+        ("POST", "/travel", _travel),
+    ]
+]
+
+
+def _loopback(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip.removeprefix("::ffff:")).is_loopback
+    except ValueError:
+        return False
+
+
+def handle_control(driver: Driver, request: Request) -> Response:
+    if not _loopback(request.client_ip):
+        return text_response(403, "Forbidden")
+    for method, pattern, action in ROUTES:
+        found = pattern.match(request.path)
+        if found is None or method != request.method:
+            continue
+        try:
+            status, payload = action(driver, parse_body(request.body), found.groupdict())
+        except KeyError as exc:
+            status, payload = 404, {"error": f"not found: {exc.args[0] if exc.args else exc}"}
+        except (ValueError, TypeError) as exc:
+            status, payload = 400, {"error": str(exc)}
+        except TimeoutError as exc:
+            status, payload = 504, {"error": str(exc)}
+        return json_response(status, payload if isinstance(payload, dict) else {"result": payload})
+    return json_response(
+        404, {"error": f"no sandbox control route {request.method} {request.path}"}
+    )

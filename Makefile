@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-postgres lint docs check clean
+CELERY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/babysea_celery
+
+.PHONY: demo test test-postgres test-celery lint docs check clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +28,14 @@ test: $(INSTALLED)
 test-postgres: $(INSTALLED)
 	BABYSEA_TEST_DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest
 
+## The Celery suite: a real worker process on Redis, sharing a PostgreSQL test database.
+test-celery: $(INSTALLED)
+	BABYSEA_TEST_CELERY=1 BABYSEA_TEST_DATABASE_URL=$(CELERY_DATABASE_URL) $(PY) -m pytest tests/celery
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy django_babysea tests/core
+	$(VENV)/bin/mypy django_babysea tests/core tests/celery
 
 docs: $(INSTALLED)
 	$(VENV)/bin/mkdocs build --strict --site-dir site

@@ -185,6 +185,8 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
         ("TIMEOUT", False, 0.001, "a positive number of seconds"),
         ("MAX_RETRIES", True, 0, "a whole number, 0 or more"),
         ("MAX_OUTPUT_BYTES", True, 1, "a positive whole number of bytes"),
+        ("DELIVERY_RETENTION_DAYS", True, 1, "a whole number of days, at least 1"),
+        ("LEDGER_RETENTION_DAYS", True, 1, "a whole number of days, at least 1"),
     ]
     for key, whole, minimum, expected in rules:
         value = babysea_settings.get(key)

@@ -36,6 +36,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "MAX_RETRIES": 2,
     "USER_DAILY_BUDGET": None,
     "USE_CELERY": False,
+    "DELIVERY_RETENTION_DAYS": 30,
+    "LEDGER_RETENTION_DAYS": 365,
 }
 KNOWN_KEYS: Final = frozenset(DEFAULTS)
 
@@ -114,6 +116,14 @@ class BabySeaSettings:
     @property
     def USE_CELERY(self) -> bool:
         return bool(self.get("USE_CELERY"))
+
+    @property
+    def DELIVERY_RETENTION_DAYS(self) -> int:
+        return int(self.get("DELIVERY_RETENTION_DAYS"))
+
+    @property
+    def LEDGER_RETENTION_DAYS(self) -> int:
+        return int(self.get("LEDGER_RETENTION_DAYS"))
 
     def __repr__(self) -> str:
         # Never print the key or the secrets, only whether they are set.

@@ -1,4 +1,4 @@
-"""Settings for the test suite: SQLite by default, PostgreSQL when BABYSEA_TEST_DATABASE_URL is set."""
+"""Test settings: SQLite in memory, or PostgreSQL when BABYSEA_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 

@@ -5,17 +5,43 @@ Entry points (views, admin, API, tasks, commands) call these functions and nothi
 
 from __future__ import annotations
 
+from .connection import get_client
 from .events import apply_event
+from .generations import (
+    GenerationNotSentError,
+    cancel_generation,
+    create_generation,
+    delete_generation,
+    estimate,
+    poll_generations,
+    refresh_generation,
+    send_generation,
+    submit_generation,
+    sync_generations,
+)
 from .ledger import record_low_balance, record_reserve, record_settlement
+from .purge import purge
 from .webhooks import attach_generation_id, process_deferred, process_delivery, store_delivery
 
 __all__ = [
+    "GenerationNotSentError",
     "apply_event",
     "attach_generation_id",
+    "cancel_generation",
+    "create_generation",
+    "delete_generation",
+    "estimate",
+    "get_client",
+    "poll_generations",
     "process_deferred",
     "process_delivery",
+    "purge",
     "record_low_balance",
     "record_reserve",
     "record_settlement",
+    "refresh_generation",
+    "send_generation",
     "store_delivery",
+    "submit_generation",
+    "sync_generations",
 ]

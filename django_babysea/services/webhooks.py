@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from django_babysea.models import DeliveryState, Generation, WebhookDelivery
 
+from . import dispatch
 from .events import apply_event, remote_generation_id
 from .ledger import record_low_balance
 
@@ -34,6 +35,7 @@ __all__ = [
     "attach_generation_id",
     "process_deferred",
     "process_delivery",
+    "process_delivery_by_pk",
     "store_delivery",
 ]
 
@@ -94,6 +96,14 @@ def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
         # deferred deliveries before our commit; now that ours is committed, look again.
         processed = _process_once(delivery.pk)
     return processed
+
+
+def process_delivery_by_pk(pk: int) -> WebhookDelivery:
+    """:func:`process_delivery` for a queued job, which carries only the primary key."""
+    return process_delivery(WebhookDelivery.objects.get(pk=pk))
+
+
+dispatch.register("process_delivery", f"{__name__}.process_delivery_by_pk")
 
 
 def _process_once(pk: int) -> WebhookDelivery:

@@ -1,83 +1,102 @@
-"""The demo: one image and one video generation, end to end, on the embedded sandbox.
+"""The demo: the example site and the embedded sandbox, one image and one video end to end.
 
-Starts the sandbox in this process (no BabySea account, no network), drives it through the
-project's client exactly as a site would drive BabySea, and saves the outputs under
-``example_project/media/demo/``. Set ``BABYSEA_API_KEY`` (and optionally ``BABYSEA_BASE_URL``) to
-run the same steps against a real BabySea account instead.
+1. migrates the example site's SQLite database;
+2. starts the sandbox (no BabySea account, no network), configured to deliver its signed webhooks
+   to the site;
+3. starts the site (``runserver``) pointed at the sandbox;
+4. runs ``manage.py babysea_generate`` for an image and a video: each is submitted through the
+   services, finished by the sandbox's webhooks arriving at ``/babysea/webhook/``, and printed;
+5. shows what the site recorded (``babysea_status``, deliveries, credit ledger) and stops, or keeps
+   both running with ``--serve`` until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
-import uuid
-from contextlib import ExitStack
+import time
 from pathlib import Path
 
 import httpx
 
-from django_babysea.client import BabySea, BabySeaError
-from django_babysea.sandbox import Sandbox
-
-MEDIA = Path(__file__).resolve().parent / "media" / "demo"
+HERE = Path(__file__).resolve().parent
+MANAGE = [sys.executable, str(HERE / "manage.py")]
+SITE_PORT = 8000
 
 JOBS = [
-    (
-        "bfl/flux-schnell",
-        {
-            "generation_prompt": "A harbor seal pup asleep on a snowy ice floe",
-            "generation_ratio": "16:9",
-            "generation_output_format": "png",
-        },
-    ),
-    (
-        "google/veo-2",
-        {
-            "generation_prompt": "Slow dolly shot along a frozen fjord at dawn",
-            "generation_duration": 5,
-            "generation_ratio": "16:9",
-        },
-    ),
-]
+    ["A harbor seal pup asleep on a snowy ice floe", "--model", "bfl/flux-schnell",
+     "--ratio", "16:9"],
+    ["Slow dolly shot along a frozen fjord at dawn", "--model", "google/veo-2",
+     "--duration", "5"],
+]  # fmt: skip
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    print(f"\n$ manage.py {' '.join(args)}", flush=True)
+    subprocess.run([*MANAGE, *args], env=env, check=True)
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit(f"demo failed: the site did not start at {url}")
 
 
 def main() -> int:
-    with ExitStack() as stack:
-        api_key = os.environ.get("BABYSEA_API_KEY")
-        base_url = os.environ.get("BABYSEA_BASE_URL")
-        if not api_key:
-            sandbox = stack.enter_context(Sandbox(speed=0.2, seed=7))
-            api_key, base_url = sandbox.api_key, sandbox.url
-            print(f"sandbox running at {sandbox.url}")
-        client = stack.enter_context(BabySea(api_key=api_key, base_url=base_url))
-        print(f"balance: {client.billing().billing_credit_balance:.3f} credits")
-        MEDIA.mkdir(parents=True, exist_ok=True)
-        for model, fields in JOBS:
-            estimate = client.estimate(model, duration=fields.get("generation_duration"))
-            created = client.generate(model, idempotency_key=f"demo-{uuid.uuid4()}", **fields)
-            print(
-                f"{model}: {created.generation_id} submitted "
-                f"(estimated {estimate.cost_total_consumed:.3f} credits)"
-            )
-            generation = client.wait_for_generation(created.generation_id, interval=0.5)
-            print(
-                f"  {generation.generation_status} by {generation.generation_provider_used} "
-                f"in {generation.generation_metrics_total_time}s"
-            )
-            for index, url in enumerate(generation.generation_output_file or []):
-                target = MEDIA / f"{created.generation_id}-{index}{Path(url).suffix}"
-                with httpx.stream("GET", url, timeout=60) as response:
-                    response.raise_for_status()
-                    with target.open("wb") as out:
-                        for chunk in response.iter_bytes():
-                            out.write(chunk)
-                print(f"  saved {target} ({target.stat().st_size} bytes)")
-        print(f"balance: {client.billing().billing_credit_balance:.3f} credits")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="keep the site and sandbox running")
+    parser.add_argument("--port", type=int, default=SITE_PORT, help="port of the example site")
+    options = parser.parse_args()
+
+    from django_babysea.sandbox import Sandbox
+
+    site = f"http://127.0.0.1:{options.port}"
+    sandbox = Sandbox(speed=0.3, seed=7, webhooks=[f"{site}/babysea/webhook/"])
+    with sandbox:
+        env = {
+            **os.environ,
+            "BABYSEA_BASE_URL": sandbox.url,
+            "BABYSEA_API_KEY": sandbox.api_key,
+            "BABYSEA_WEBHOOK_SECRET": sandbox.webhook_secret,
+            "PYTHONUNBUFFERED": "1",
+        }
+        print(f"sandbox: {sandbox.url} (demo key {sandbox.api_key[:9]}...)")
+        manage("migrate", "--verbosity", "0", env=env)
+        server = subprocess.Popen(
+            [*MANAGE, "runserver", f"127.0.0.1:{options.port}", "--noreload"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(site)
+            print(f"site: {site} (webhooks at {site}/babysea/webhook/)")
+            for job in JOBS:
+                manage("babysea_generate", *job, env=env)
+            manage("babysea_status", env=env)
+            deliveries = sandbox.deliveries()
+            codes = sorted({d["status_code"] for d in deliveries})
+            print(f"\nwebhook deliveries to the site: {len(deliveries)}, answered {codes}")
+            if options.serve:
+                print(f"\nsite at {site}, sandbox at {sandbox.url}; Ctrl-C stops both")
+                server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     return 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except BabySeaError as exc:
-        sys.exit(f"demo failed: {exc}")
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"demo failed: {' '.join(exc.cmd[1:])} exited with {exc.returncode}")

@@ -14,7 +14,7 @@ import httpx
 
 from . import _operations as ops
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_REGION, DEFAULT_TIMEOUT
-from ._core import Core, Done, Retry
+from ._core import ClientIdentity, Core, Done, Retry
 from ._polling import DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poll, next_offset
 from ._request import Operation
 from .errors import ConfigurationError
@@ -40,7 +40,7 @@ from .types import (
 T = TypeVar("T")
 
 
-class AsyncBabySea:
+class AsyncBabySea(ClientIdentity):
     """Async twin of :class:`~django_babysea.client.BabySea`: same arguments and methods, each a
     coroutine; ``iter_generations`` is an async iterator and ``sleep`` an async function."""
 
@@ -67,25 +67,6 @@ class AsyncBabySea:
         self._clock = clock
         self.library = AsyncLibrary(self)
         self.health = AsyncHealth(self)
-
-    def __repr__(self) -> str:
-        return self._core.describe(type(self).__name__)
-
-    @property
-    def region(self) -> str:
-        return self._core.config.region
-
-    @property
-    def base_url(self) -> str:
-        return self._core.config.origin
-
-    @property
-    def timeout(self) -> float:
-        return self._core.config.timeout
-
-    @property
-    def max_retries(self) -> int:
-        return self._core.config.max_retries
 
     async def aclose(self) -> None:
         if self._owns_http:

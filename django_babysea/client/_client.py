@@ -12,7 +12,7 @@ import httpx
 
 from . import _operations as ops
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_REGION, DEFAULT_TIMEOUT
-from ._core import Core, Done, Retry
+from ._core import ClientIdentity, Core, Done, Retry
 from ._polling import DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poll, next_offset
 from ._request import Operation
 from .errors import ConfigurationError
@@ -38,7 +38,7 @@ from .types import (
 T = TypeVar("T")
 
 
-class BabySea:
+class BabySea(ClientIdentity):
     """BabySea API client. Thread-safe; reuse one instance (it keeps connections alive).
 
     ``base_url`` overrides ``region`` (a trailing ``/`` or ``/v1`` is dropped). ``timeout`` is in
@@ -71,26 +71,6 @@ class BabySea:
         self._clock = clock
         self.library = Library(self)
         self.health = Health(self)
-
-    def __repr__(self) -> str:
-        return self._core.describe(type(self).__name__)
-
-    @property
-    def region(self) -> str:
-        return self._core.config.region
-
-    @property
-    def base_url(self) -> str:
-        """The origin requests go to (paths start with ``/v1/``)."""
-        return self._core.config.origin
-
-    @property
-    def timeout(self) -> float:
-        return self._core.config.timeout
-
-    @property
-    def max_retries(self) -> int:
-        return self._core.config.max_retries
 
     # -- lifecycle ------------------------------------------------------------------------------
 

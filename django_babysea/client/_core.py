@@ -126,3 +126,29 @@ def _request_id(response: httpx.Response) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
+
+
+class ClientIdentity:
+    """What the sync and async clients both show of their configuration (never the key)."""
+
+    _core: Core
+
+    def __repr__(self) -> str:
+        return self._core.describe(type(self).__name__)
+
+    @property
+    def region(self) -> str:
+        return self._core.config.region
+
+    @property
+    def base_url(self) -> str:
+        """The origin requests go to (paths start with ``/v1/``)."""
+        return self._core.config.origin
+
+    @property
+    def timeout(self) -> float:
+        return self._core.config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._core.config.max_retries

@@ -187,6 +187,8 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
         ("MAX_OUTPUT_BYTES", True, 1, "a positive whole number of bytes"),
         ("DELIVERY_RETENTION_DAYS", True, 1, "a whole number of days, at least 1"),
         ("LEDGER_RETENTION_DAYS", True, 1, "a whole number of days, at least 1"),
+        ("OUTPUT_RETENTION_HOURS", False, 0.001, "a positive number of hours"),
+        ("COPY_TIMEOUT", False, 1, "a number of seconds, at least 1"),
     ]
     for key, whole, minimum, expected in rules:
         value = babysea_settings.get(key)
@@ -203,6 +205,8 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
             _error("OUTPUT_HOSTS", "must be a list of host names.", "e.g. ['cdn.us.babysea.ai']", 8)
         )
     messages += _check_budget(babysea_settings.get("USER_DAILY_BUDGET"))
+    if not isinstance(babysea_settings.get("KEEP_LOCAL_COPIES"), bool):
+        messages.append(_error("KEEP_LOCAL_COPIES", "must be True or False.", None, 8))
     if not isinstance(babysea_settings.get("USE_CELERY"), bool):
         messages.append(_error("USE_CELERY", "must be True or False.", None, 8))
     elif babysea_settings.USE_CELERY:

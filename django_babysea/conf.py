@@ -18,8 +18,8 @@ __all__ = ["DEFAULTS", "KNOWN_KEYS", "REGIONS", "BabySeaSettings", "babysea_sett
 
 REGIONS: Final = ("us", "eu", "jp")
 
-#: Hosts output files may be downloaded from: BabySea's regional CDNs. The sandbox's own
-#: origin is added at run time when BASE_URL points at it.
+#: Hosts output files may be downloaded from: BabySea's regional CDNs. URLs on the origin of
+#: BASE_URL (the sandbox, or a proxy the site sends its key to) are trusted besides.
 DEFAULT_OUTPUT_HOSTS: Final = ("cdn.us.babysea.ai", "cdn.eu.babysea.ai", "cdn.jp.babysea.ai")
 
 DEFAULTS: Final[Mapping[str, Any]] = {
@@ -32,6 +32,9 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "UPLOAD_TO": "babysea/%Y/%m/{generation_id}/{index}.{ext}",
     "MAX_OUTPUT_BYTES": 2 * 1024**3,
     "OUTPUT_HOSTS": DEFAULT_OUTPUT_HOSTS,
+    "OUTPUT_RETENTION_HOURS": 1,
+    "COPY_TIMEOUT": 900,
+    "KEEP_LOCAL_COPIES": False,
     "TIMEOUT": 30.0,
     "MAX_RETRIES": 2,
     "USER_DAILY_BUDGET": None,
@@ -99,6 +102,18 @@ class BabySeaSettings:
     @property
     def OUTPUT_HOSTS(self) -> tuple[str, ...]:
         return tuple(str(host).lower() for host in self.get("OUTPUT_HOSTS"))
+
+    @property
+    def OUTPUT_RETENTION_HOURS(self) -> float:
+        return float(self.get("OUTPUT_RETENTION_HOURS"))
+
+    @property
+    def COPY_TIMEOUT(self) -> float:
+        return float(self.get("COPY_TIMEOUT"))
+
+    @property
+    def KEEP_LOCAL_COPIES(self) -> bool:
+        return bool(self.get("KEEP_LOCAL_COPIES"))
 
     @property
     def TIMEOUT(self) -> float:

@@ -1,6 +1,7 @@
 """What BabySea told us, kept in the site's database.
 
 - :class:`Generation`: one image or video generation, local id first, BabySea's id once known.
+- :class:`GenerationOutput`: one output file and its copy in the site's storage.
 - :class:`CreditEvent`: the append-only credit ledger (reserve, charge, refund, low-balance alert).
 - :class:`WebhookDelivery`: every verified webhook delivery, its raw body and processing state.
 
@@ -14,6 +15,7 @@ import uuid
 from typing import Any, Final
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +26,9 @@ __all__ = [
     "DeliveryState",
     "Generation",
     "GenerationKind",
+    "GenerationOutput",
     "GenerationStatus",
+    "OutputState",
     "WebhookDelivery",
 ]
 
@@ -170,6 +174,86 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return GenerationStatus(self.status).is_terminal
+
+
+class OutputState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    COPYING = "copying", _("Copying")
+    STORED = "stored", _("Stored")
+    FAILED = "failed", _("Failed (will be retried)")
+    EXPIRED = "expired", _("Expired before it was copied")
+    DELETED = "deleted", _("Deleted")
+
+
+class GenerationOutput(models.Model):
+    """One output file of a succeeded generation and its copy in the site's storage.
+
+    Only the storage alias and the file name are stored: URLs are built when they are needed
+    (:attr:`url`), so a signed S3 URL is never kept until it goes stale.
+    """
+
+    generation = models.ForeignKey(
+        Generation,
+        verbose_name=_("generation"),
+        on_delete=models.CASCADE,
+        related_name="outputs",
+    )
+    index = models.PositiveSmallIntegerField(_("index"))
+    source_url = models.URLField(
+        _("BabySea URL"), max_length=2048, help_text=_("Expires with the retention window.")
+    )
+    state = models.CharField(
+        _("copy state"), max_length=20, choices=OutputState.choices, default=OutputState.PENDING
+    )
+    storage = models.CharField(
+        _("storage"), max_length=100, help_text=_("Alias in STORAGES that holds the copy.")
+    )
+    name = models.CharField(_("file name"), max_length=1024, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    remote_expires_at = models.DateTimeField(
+        _("expires at BabySea"),
+        null=True,
+        blank=True,
+        help_text=_("When BabySea's retention window is expected to delete the file."),
+    )
+    attempts = models.PositiveIntegerField(_("copy attempts"), default=0)
+    error_reason = models.CharField(
+        _("error reason"), max_length=40, blank=True, help_text=_("Machine-readable reason.")
+    )
+    error = models.TextField(_("last error"), blank=True)
+    copy_started_at = models.DateTimeField(_("copy started"), null=True, blank=True)
+    stored_at = models.DateTimeField(_("stored"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("generation output")
+        verbose_name_plural = _("generation outputs")
+        ordering = ("generation", "index")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["generation", "index"], name="babysea_output_once_per_index"
+            ),
+        )
+        indexes = (
+            models.Index(fields=["state", "remote_expires_at"], name="babysea_output_state_idx"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.generation_id} #{self.index} ({self.state})"
+
+    @property
+    def is_stored(self) -> bool:
+        return self.state == OutputState.STORED and bool(self.name)
+
+    @property
+    def url(self) -> str | None:
+        """The URL of the local copy, built now by its storage; None until it is stored."""
+        if not self.is_stored:
+            return None
+        return storages[self.storage].url(self.name)
 
 
 class CreditEventKind(models.TextChoices):

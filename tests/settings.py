@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -61,3 +64,7 @@ BABYSEA = {
     "API_KEY": "bye_tests_settings_key_0000000000000000",
     "WEBHOOK_SECRETS": ["whsec_tests_settings_secret_00000000"],
 }
+
+# Output copies land in a throwaway directory, removed when the test run ends.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="babysea-tests-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

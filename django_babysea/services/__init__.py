@@ -20,6 +20,13 @@ from .generations import (
     sync_generations,
 )
 from .ledger import record_low_balance, record_reserve, record_settlement
+from .outputs import (
+    copy_output,
+    copy_outputs,
+    copy_pending_outputs,
+    delete_local_copies,
+    record_outputs,
+)
 from .purge import purge
 from .webhooks import attach_generation_id, process_deferred, process_delivery, store_delivery
 
@@ -28,8 +35,12 @@ __all__ = [
     "apply_event",
     "attach_generation_id",
     "cancel_generation",
+    "copy_output",
+    "copy_outputs",
+    "copy_pending_outputs",
     "create_generation",
     "delete_generation",
+    "delete_local_copies",
     "estimate",
     "get_client",
     "poll_generations",
@@ -37,6 +48,7 @@ __all__ = [
     "process_delivery",
     "purge",
     "record_low_balance",
+    "record_outputs",
     "record_reserve",
     "record_settlement",
     "refresh_generation",

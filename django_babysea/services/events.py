@@ -29,7 +29,7 @@ from django_babysea.signals import (
     send_on_commit,
 )
 
-from . import ledger
+from . import ledger, outputs
 
 __all__ = ["apply_event", "remote_generation_id", "reported_status"]
 
@@ -143,6 +143,7 @@ def apply_event(remote: Mapping[str, Any], *, source: str) -> Generation | None:
         generation.status = new
         _record_credits(generation, remote, current=current, source=source)
         generation.save(update_fields=SAVED_FIELDS)
+        outputs.record_outputs(generation)
         if new != old:
             _announce(generation, old, new, source)
     return generation

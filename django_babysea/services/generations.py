@@ -37,7 +37,7 @@ from django_babysea.client import Generation as RemoteGeneration
 from django_babysea.models import Generation, GenerationKind, GenerationStatus
 from django_babysea.signals import generation_failed, generation_status_changed, send_on_commit
 
-from . import dispatch
+from . import dispatch, outputs
 from .connection import get_client
 from .events import apply_event, remote_generation_id
 from .ledger import to_credits
@@ -353,9 +353,12 @@ def cancel_generation(generation: Generation) -> Generation:
 
 def delete_generation(generation: Generation) -> Generation:
     """Delete the output files at BabySea (the record stays there and here) and mark the row
-    ``removed``. Only terminal generations can be deleted (BabySea answers BSE2001 otherwise)."""
+    ``removed``, then delete the local copies unless ``BABYSEA["KEEP_LOCAL_COPIES"]`` keeps
+    them. Only terminal generations can be deleted (BabySea answers BSE2001 otherwise)."""
     get_client().delete_generation(_remote_id(generation))
-    return refresh_generation(generation)
+    generation = refresh_generation(generation)
+    outputs.delete_local_copies(generation)
+    return generation
 
 
 def estimate(

@@ -263,7 +263,7 @@ def test_signals_wait_for_the_commit(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         apply_event(webhook_data("generation.completed", remote_id), source="webhook:a")
         assert signal_log.calls == []
-    assert len(callbacks) == 5  # 2 ledger rows, submitted, status changed, succeeded
+    assert len(callbacks) == 6  # 2 ledger rows, submitted, status changed, succeeded, copy
     assert signal_log.count("generation_succeeded") == 1
     assert signal_log.count("credit_event_recorded") == 2
 

@@ -39,6 +39,8 @@ class Request:
     client_ip: str
     #: Seconds of injected slowness; a create spends them holding its idempotency claim.
     processing_delay: float = 0.0
+    #: The address (host, port) the client connected to.
+    local_address: tuple[str, int] | None = None
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)
@@ -47,7 +49,13 @@ class Request:
 
 @dataclass
 class Response:
-    """What the HTTP layer writes; ``stream`` (with ``length``) replaces ``body`` for files."""
+    """What the HTTP layer writes; ``stream`` (with ``length``) replaces ``body`` for files.
+
+    A ``stream`` without ``length`` is sent without Content-Length, delimited by closing the
+    connection. ``abort`` closes the connection after the body without announcing it (the body may
+    be shorter than its Content-Length); ``hang`` then first holds it open that many seconds, or
+    until the client hangs up.
+    """
 
     status: int
     body: bytes = b""
@@ -59,6 +67,8 @@ class Response:
     delay: float = 0.0
     trickle: float = 0.0
     close: bool = False
+    abort: bool = False
+    hang: float = 0.0
     code: str | None = None
     request_id: str | None = None
     head: bool = False

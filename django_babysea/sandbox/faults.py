@@ -1,4 +1,5 @@
-"""Fault injection: per-request transport faults, provider failures, webhook chaos, huge outputs."""
+"""Fault injection: per-request transport faults, provider failures, webhook chaos, broken
+output-file downloads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final
 
-__all__ = ["FAULT_KINDS", "PROFILES", "Fault", "FaultSet"]
+__all__ = ["FAULT_KINDS", "OUTPUT_KINDS", "PROFILES", "Fault", "FaultSet"]
 
 #: Faults applied to an API request before (or, for crash_after_commit, after) it is handled.
 REQUEST_KINDS: Final = frozenset(
@@ -35,9 +36,21 @@ GENERATION_KINDS: Final = frozenset(
 )
 WEBHOOK_KINDS: Final = frozenset({"webhook_duplicate", "webhook_out_of_order"})
 HEALTH_KINDS: Final = frozenset({"storage_down", "cache_down"})
-FAULT_KINDS: Final = REQUEST_KINDS | GENERATION_KINDS | WEBHOOK_KINDS | HEALTH_KINDS
+#: Faults of a GET/HEAD on an output file (``/files/...``), one use per request; see file_faults.
+OUTPUT_KINDS: Final = frozenset(
+    {
+        "output_redirect",  # 302 to ``location`` (default: the same server as localhost)
+        "output_content_type",  # the real bytes under the ``content_type`` header
+        "output_html",  # an HTML page instead of the file, labelled ``content_type``
+        "output_truncated",  # full Content-Length, connection closed after ``size`` bytes
+        "output_stall",  # ``size`` bytes, then nothing for ``seconds``, then the connection closes
+        "output_unbounded",  # no Content-Length: ``size`` bytes, delimited by closing
+        "output_status",  # ``status`` (404) with a short text body
+    }
+)
+FAULT_KINDS: Final = REQUEST_KINDS | GENERATION_KINDS | WEBHOOK_KINDS | HEALTH_KINDS | OUTPUT_KINDS
 
-_DEFAULT_SECONDS: Final = {"slow": 2.0, "timeout": 40.0, "slow_body": 3.0}
+_DEFAULT_SECONDS: Final = {"slow": 2.0, "timeout": 40.0, "slow_body": 3.0, "output_stall": 40.0}
 _PROVIDER_CODES: Final = frozenset(
     {"BSE4001", "BSE4002", "BSE4004", "BSE4005", "BSE4006", "BSE4007", "BSE5001"}
 )
@@ -63,6 +76,8 @@ class Fault:
     size: int | None = None
     concurrent: bool = False
     retry_after: int = 1
+    location: str | None = None
+    content_type: str | None = None
     id: str = ""
     used: int = 0
     subjects: set[str] = field(default_factory=set, repr=False)
@@ -96,6 +111,28 @@ class Fault:
             raise ValueError("huge_output needs size (bytes)")
         if self.kind == "http_error" and (self.status is None or not 400 <= self.status <= 599):
             raise ValueError("http_error needs a status between 400 and 599")
+        if self.kind in OUTPUT_KINDS:
+            self._check_output_params()
+
+    def _check_output_params(self) -> None:
+        for name in ("location", "content_type"):
+            value = getattr(self, name)
+            if value is not None and not _header_value(value):
+                raise ValueError(f"{name} must be a non-empty header value (no control characters)")
+        if self.kind == "output_content_type":
+            self.content_type = self.content_type or "text/html; charset=utf-8"
+        if self.kind == "output_status":
+            self.status = 404 if self.status is None else self.status
+            if not 400 <= self.status <= 599:
+                raise ValueError("output_status needs a status between 400 and 599")
+        if self.kind == "output_stall" and self.size is None:
+            self.size = 1024
+        if self.kind == "output_unbounded" and self.size is None:
+            raise ValueError("output_unbounded needs size (bytes)")
+        if self.size is not None and (isinstance(self.size, bool) or self.size < 0):
+            raise ValueError(f"{self.kind} needs a size of 0 bytes or more")
+        if self.seconds is not None and self.seconds < 0:
+            raise ValueError(f"{self.kind} needs seconds of 0 or more")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
@@ -130,6 +167,13 @@ class Fault:
             if provider != wanted:
                 return False
         return not (self.kind == "provider_failure" and facts.get("stage") != self.stage)
+
+
+def _header_value(value: object) -> bool:
+    """Printable latin-1, as ``http.server`` writes headers; no CR/LF to split the response."""
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return all(" " <= char < "\x7f" or "\xa0" <= char <= "\xff" for char in value)
 
 
 PROFILES: Final[dict[str, list[dict[str, Any]]]] = {

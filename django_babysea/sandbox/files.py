@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from django_babysea.sandbox.envelopes import Request, Response, text_response
+from django_babysea.sandbox.file_faults import (
+    apply_output_fault,
+    early_output_response,
+    take_output_fault,
+)
 from django_babysea.sandbox.region import Region
 
 __all__ = ["handle_file"]
@@ -79,6 +84,10 @@ def handle_file(region: Region, request: Request) -> Response:
     if request.method not in ("GET", "HEAD"):
         return text_response(403, "Forbidden")
     output = _find(region, request.path)
+    fault = take_output_fault(region.faults, request, found=output is not None)
+    early = early_output_response(fault, request) if fault is not None else None
+    if early is not None:
+        return early
     if output is None:
         response = text_response(404, "Not Found")
         response.head = request.method == "HEAD"
@@ -103,4 +112,4 @@ def handle_file(region: Region, request: Request) -> Response:
     else:
         response = Response(200, data, content_type=content_type, headers=headers)
     response.head = request.method == "HEAD"
-    return response
+    return apply_output_fault(fault, response) if fault is not None else response

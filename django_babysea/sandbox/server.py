@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import threading
 import time
@@ -122,7 +123,15 @@ class Handler(BaseHTTPRequestHandler):
             body=body,
             body_too_large=too_large,
             client_ip=self.client_address[0],
+            local_address=self._local_address(),
         )
+
+    def _local_address(self) -> tuple[str, int] | None:
+        try:
+            address = self.connection.getsockname()
+        except OSError:
+            return None
+        return str(address[0]), int(address[1])
 
     def _body(self, limit: int) -> tuple[bytes | None, bool]:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -181,16 +190,21 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(length))
+            if length is not None:
+                self.send_header("Content-Length", str(length))
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            if response.close or self.close_connection:
+            if response.close or length is None or self.close_connection:
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
             if response.head or self.command == "HEAD":
                 return
             self._send_body(response)
+            if response.abort or response.hang:
+                self.close_connection = True
+                self.wfile.flush()
+                self._hang(response.hang)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
 
@@ -208,6 +222,17 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(response.trickle / pieces)
             return
         self.wfile.write(response.body)
+
+    def _hang(self, seconds: float) -> None:
+        """Hold the connection for ``seconds``, sooner ended by the client or the server closing."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                ready, _, _ = select.select([self.connection], [], [], left)
+                if ready and not self.connection.recv(CHUNK):
+                    return
+            except (OSError, ValueError):
+                return
 
     def _drop(self) -> None:
         """Close the connection without a response (dropped connection / crash faults)."""

@@ -67,11 +67,17 @@ def test_generate_follows_until_succeeded(sandbox: Sandbox) -> None:
     lines = out.splitlines()
     assert lines[0] == f"Created generation {generation.pk} ({MODEL}, image)"
     assert f"BabySea generation id: {generation.generation_id}" in lines
-    assert lines[-2 - len(generation.output_urls)] == "Status: succeeded"
-    assert f"Generation id: {generation.generation_id}" in lines
+    assert (
+        lines.index("Status: succeeded")
+        == lines.index(f"Generation id: {generation.generation_id}") - 1
+    )
     assert [line for line in lines if line.startswith("Output: ")] == [
         f"Output: {url}" for url in generation.output_urls
     ]
+    output = generation.outputs.get()
+    assert lines[-1] == (
+        f"Stored: {output.name} ({output.size} bytes, image/png) at /media/{output.name}"
+    )
 
 
 def test_generate_shows_each_status(sandbox: Sandbox) -> None:

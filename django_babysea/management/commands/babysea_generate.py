@@ -113,3 +113,14 @@ class Command(BabySeaCommand):
         self.stdout.write(f"Generation id: {generation.generation_id}")
         for url in generation.output_urls:
             self.stdout.write(f"Output: {url}")
+        # Without Celery the copies were made inline before this point; with it, a worker
+        # may still be busy and the state says so.
+        for output in generation.outputs.order_by("index"):
+            if output.is_stored:
+                self.stdout.write(
+                    f"Stored: {output.name} ({output.size} bytes, {output.content_type}) "
+                    f"at {output.url}"
+                )
+            else:
+                detail = f": {output.error}" if output.error else ""
+                self.stdout.write(f"Copy {output.index}: {output.state}{detail}")

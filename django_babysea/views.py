@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .client.webhooks import SIGNATURE_HEADER, WebhookSignatureError, verify
 from .conf import babysea_settings
 from .models import WebhookDelivery
-from .services import process_delivery, store_delivery
+from .services import dispatch, process_delivery, store_delivery
 from .services.events import remote_generation_id
 
 __all__ = ["MAX_BODY_BYTES", "WebhookRequestError", "WebhookView"]
@@ -71,6 +71,8 @@ class WebhookView(View):
         except WebhookRequestError as exc:
             logger.warning("Refused a webhook request: %s", exc)
             return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain; charset=utf-8")
+        # Slow follow-up work (copying outputs) waits until BabySea has its answer.
+        dispatch.defer_until_response_sent()
         delivery = store_delivery(
             delivery_id=verified.delivery_id,
             event_type=verified.event_type,

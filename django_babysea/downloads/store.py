@@ -85,7 +85,10 @@ def copy_to_storage(
 
 
 def _save(storage: Storage, name: str, dest: Any, path: str, download: Download) -> str:
-    if storage.exists(name):
+    # A storage that overwrites (S3 by default) keeps the name and replaces the old file in
+    # one step; only one that would pick another name needs the leftover removed first. This
+    # also spares S3 a HEAD, which answers 403 without s3:ListBucket.
+    if storage.get_available_name(name) != name:
         storage.delete(name)
     dest.seek(0)
     content = _DownloadedFile(dest, name, path, download.format.content_type, download.size)

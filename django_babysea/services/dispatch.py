@@ -9,10 +9,12 @@ queues nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.utils.module_loading import import_string
 
 from django_babysea.conf import babysea_settings
@@ -58,4 +60,39 @@ def _start(name: str, args: tuple[Any, ...]) -> None:
         current_app.send_task(TASK_PREFIX + name, args=list(args))
         logger.debug("queued %s%s", TASK_PREFIX + name, args)
         return
+    deferred: list[tuple[str, tuple[Any, ...]]] | None = getattr(_after_response, "jobs", None)
+    if deferred is not None:
+        deferred.append((name, args))
+        return
     job(name)(*args)
+
+
+_after_response = threading.local()
+
+
+def defer_until_response_sent() -> None:
+    """Run the inline jobs this thread starts from now on only after the current response has
+    been sent (on ``request_finished``), not at commit.
+
+    For views that must answer quickly: the webhook view calls it, so copying a large output
+    never holds BabySea's delivery past its 10 s timeout. Queued Celery jobs are unaffected.
+    """
+    _after_response.jobs = []
+
+
+def _run_after_response(**kwargs: Any) -> None:
+    jobs: list[tuple[str, tuple[Any, ...]]] | None = getattr(_after_response, "jobs", None)
+    if jobs is None:
+        return
+    del _after_response.jobs
+    for name, args in jobs:
+        try:
+            job(name)(*args)
+        except Exception:
+            # The response is gone: nobody else can hear of it, and the sweep retries.
+            logger.exception("django-babysea job %s%s failed after the response", name, args)
+    if jobs:
+        close_old_connections()
+
+
+request_finished.connect(_run_after_response, dispatch_uid="django_babysea.after_response")

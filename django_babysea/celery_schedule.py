@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
-__all__ = ["DEFAULT_POLL", "DEFAULT_PURGE", "DEFAULT_SYNC", "beat_schedule"]
+__all__ = ["DEFAULT_COPY", "DEFAULT_POLL", "DEFAULT_PURGE", "DEFAULT_SYNC", "beat_schedule"]
 
 DEFAULT_POLL: Final = timedelta(seconds=60)
+DEFAULT_COPY: Final = timedelta(minutes=5)
 DEFAULT_SYNC: Final = timedelta(hours=1)
 DEFAULT_PURGE: Final = timedelta(days=1)
 
@@ -37,20 +38,27 @@ def _seconds(schedule: Schedule) -> float | None:
 def beat_schedule(
     *,
     poll: Schedule | None = DEFAULT_POLL,
+    copy: Schedule | None = DEFAULT_COPY,
     sync: Schedule | None = DEFAULT_SYNC,
     purge: Schedule | None = DEFAULT_PURGE,
     queue: str | None = None,
     prefix: str = "django-babysea",
 ) -> dict[str, dict[str, Any]]:
-    """Beat entries: poll unfinished generations (60 s), sync with BabySea's list (hourly) and
-    purge old rows (daily).
+    """Beat entries: poll unfinished generations (60 s), copy output files not stored yet
+    (every 5 minutes: retries failed copies and picks up any the success-time job missed before
+    BabySea's retention window deletes them), sync with BabySea's list (hourly) and purge old
+    rows (daily).
 
-    ``queue`` routes the three tasks to one queue (by default they follow the site's routing).
-    A run that has not started by the time the next one is due expires instead of piling up
-    behind a stalled worker.
+    ``queue`` routes every entry's task to one queue (by default they follow the site's
+    routing). A run that has not started by the time the next one is due expires instead of
+    piling up behind a stalled worker.
     """
-    entries = {"poll": ("poll_generations", poll), "sync": ("sync_generations", sync)}
-    entries["purge"] = ("purge", purge)
+    entries = {
+        "poll": ("poll_generations", poll),
+        "copy": ("copy_pending_outputs", copy),
+        "sync": ("sync_generations", sync),
+        "purge": ("purge", purge),
+    }
     schedule: dict[str, dict[str, Any]] = {}
     for key, (job, when) in entries.items():
         if when is None:

@@ -56,6 +56,8 @@ KNOWN_JOBS: Final = (
     "sync_generations",
     "purge",
     "process_delivery",
+    "copy_outputs",
+    "copy_pending_outputs",
 )
 
 #: Options of every task. The retry numbers are Celery's own task attributes, so a site can
@@ -158,3 +160,5 @@ poll_generations = TASKS["poll_generations"]
 sync_generations = TASKS["sync_generations"]
 purge = TASKS["purge"]
 process_delivery = TASKS["process_delivery"]
+copy_outputs = TASKS["copy_outputs"]
+copy_pending_outputs = TASKS["copy_pending_outputs"]

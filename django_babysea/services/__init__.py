@@ -21,6 +21,7 @@ from .generations import (
 )
 from .ledger import record_low_balance, record_reserve, record_settlement
 from .outputs import (
+    copy_candidates,
     copy_output,
     copy_outputs,
     copy_pending_outputs,
@@ -35,6 +36,7 @@ __all__ = [
     "apply_event",
     "attach_generation_id",
     "cancel_generation",
+    "copy_candidates",
     "copy_output",
     "copy_outputs",
     "copy_pending_outputs",

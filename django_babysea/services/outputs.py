@@ -45,6 +45,7 @@ from . import dispatch
 
 __all__ = [
     "CopySession",
+    "copy_candidates",
     "copy_output",
     "copy_outputs",
     "copy_pending_outputs",
@@ -160,7 +161,7 @@ def _lease() -> timedelta:
 def copy_outputs(generation_pk: str) -> list[GenerationOutput]:
     """Copy every output of one generation that is not stored yet (the job run on success)."""
     pks = list(
-        _candidates()
+        copy_candidates()
         .filter(generation_id=generation_pk)
         .order_by("index")
         .values_list("pk", flat=True)
@@ -296,36 +297,45 @@ def _delete_file(alias: str, name: str) -> None:
 # -- many outputs -------------------------------------------------------------------------------
 
 
-def _candidates() -> QuerySet[GenerationOutput]:
+def copy_candidates() -> QuerySet[GenerationOutput]:
+    """Outputs the sweep would copy, in its order: pending, failed, or a stale claim, the
+    soonest to expire at BabySea first."""
     stale = timezone.now() - _lease()
     return GenerationOutput.objects.filter(
         Q(state__in=[OutputState.PENDING, OutputState.FAILED])
         | Q(state=OutputState.COPYING, copy_started_at__lt=stale)
-    )
+    ).order_by(F("remote_expires_at").asc(nulls_last=True), "created_at", "index")
+
+
+#: How a copy attempt can end, as counted by the sweep; anything else is "skipped".
+OUTCOMES = (OutputState.STORED, OutputState.FAILED, OutputState.EXPIRED)
 
 
 def copy_pending_outputs(
-    limit: int | None = None, *, progress: Progress | None = None
+    limit: int | None = None,
+    *,
+    progress: Progress | None = None,
+    on_output: Callable[[GenerationOutput], None] | None = None,
 ) -> dict[str, int]:
-    """The sweep: record outputs of succeeded generations that have none yet, then copy every
-    output not stored (pending, failed, or a stale claim), the soonest to expire first.
+    """The sweep: record outputs of succeeded generations that have none yet, then copy
+    :func:`copy_candidates` (at most ``limit``).
 
     Returns how many ended ``stored``, ``failed``, ``expired`` or were ``skipped`` (being
-    copied by someone else).
+    copied by someone else, or deleted meanwhile). ``on_output`` receives each row as it ends.
     """
     _record_missing()
-    ordered = _candidates().order_by(
-        F("remote_expires_at").asc(nulls_last=True), "created_at", "index"
-    )
-    pks = list(ordered.values_list("pk", flat=True)[: limit if limit is not None else None])
+    pks = list(copy_candidates().values_list("pk", flat=True)[:limit])
     counts: Counter[str] = Counter()
     with copy_session() as session:
         for done, pk in enumerate(pks, start=1):
             try:
-                state = copy_output(pk, session=session).state
+                output = copy_output(pk, session=session)
             except GenerationOutput.DoesNotExist:
-                state = "skipped"
-            counts["skipped" if state == OutputState.COPYING else state] += 1
+                counts["skipped"] += 1
+            else:
+                counts[output.state if output.state in OUTCOMES else "skipped"] += 1
+                if on_output is not None:
+                    on_output(output)
             if progress is not None:
                 progress(done, len(pks))
     return {key: counts[key] for key in ("stored", "failed", "expired", "skipped")}
@@ -334,9 +344,12 @@ def copy_pending_outputs(
 def _record_missing(batch: int = 500) -> None:
     """Outputs of generations that succeeded before their rows could be made (an older version
     of the app, a crash between commit and job): create the rows now."""
+    # Oldest first, so a few generations whose URLs make no rows (and so stay "missing")
+    # cannot crowd the others out of the batch.
     missing = (
         Generation.objects.filter(status=GenerationStatus.SUCCEEDED, outputs__isnull=True)
         .exclude(output_urls=[])
+        .order_by("completed_at", "created_at")
         .values_list("pk", flat=True)
     )
     for pk in list(missing[:batch]):

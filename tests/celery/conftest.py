@@ -15,8 +15,9 @@ The session fixture ``celery_worker``:
 3. starts ``python -m celery -A tests.celery.app worker --pool=threads`` in a subprocess, with
    ``DJANGO_SETTINGS_MODULE=tests.celery.settings``, ``BABYSEA_TEST_DATABASE_URL`` pointing at
    that test database (the worker never creates or drops it), ``BABYSEA_API_KEY`` and
-   ``BABYSEA_BASE_URL`` pointing at the sandbox, and ``-Q`` a queue name unique to this run
-   (the test process sends to the same queue);
+   ``BABYSEA_BASE_URL`` pointing at the sandbox, ``BABYSEA_TEST_MEDIA_ROOT`` set to the test
+   process's ``MEDIA_ROOT`` (output copies the worker stores are readable by the tests), and
+   ``-Q`` a queue name unique to this run (the test process sends to the same queue);
 4. pings the worker (``app.control.ping``) until it answers;
 5. at the end of the session (before the test database is dropped) stops the worker, deletes
    the queue. The worker logs to ``$TMPDIR/babysea-worker-<queue>.log``; the log is shown in the
@@ -44,6 +45,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from tests.celery.app import BROKER_URL, app
@@ -148,6 +150,7 @@ def celery_worker(
         "BABYSEA_TEST_CELERY_QUEUE": queue,
         "BABYSEA_API_KEY": sandbox.api_key,
         "BABYSEA_BASE_URL": sandbox.url,
+        "BABYSEA_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
     }
     command = [

@@ -121,6 +121,11 @@ def test_beat_schedule_defaults() -> None:
             "schedule": timedelta(seconds=60),
             "options": {"expires": 60.0},
         },
+        "django-babysea-copy": {
+            "task": "django_babysea.copy_pending_outputs",
+            "schedule": timedelta(minutes=5),
+            "options": {"expires": 300.0},
+        },
         "django-babysea-sync": {
             "task": "django_babysea.sync_generations",
             "schedule": timedelta(hours=1),
@@ -140,12 +145,19 @@ def test_beat_schedule_overrides() -> None:
     from celery.schedules import crontab
 
     nightly = crontab(hour=3, minute=30)
-    schedule = beat_schedule(poll=15, sync=None, purge=nightly, queue="babysea", prefix="site")
+    schedule = beat_schedule(
+        poll=15, copy=timedelta(minutes=1), sync=None, purge=nightly, queue="babysea", prefix="site"
+    )
     assert schedule == {
         "site-poll": {
             "task": "django_babysea.poll_generations",
             "schedule": 15,
             "options": {"expires": 15.0, "queue": "babysea"},
+        },
+        "site-copy": {
+            "task": "django_babysea.copy_pending_outputs",
+            "schedule": timedelta(minutes=1),
+            "options": {"expires": 60.0, "queue": "babysea"},
         },
         "site-purge": {
             "task": "django_babysea.purge",
@@ -154,7 +166,25 @@ def test_beat_schedule_overrides() -> None:
         },
     }
     app.conf.beat_schedule = {} | schedule  # what a site writes
-    assert set(app.conf.beat_schedule) == {"site-poll", "site-purge"}
+    assert set(app.conf.beat_schedule) == {"site-poll", "site-copy", "site-purge"}
+
+
+def test_beat_schedule_every_entry_can_be_left_out() -> None:
+    assert beat_schedule(poll=None, copy=None, sync=None, purge=None) == {}
+    assert set(beat_schedule(copy=None)) == {
+        "django-babysea-poll",
+        "django-babysea-sync",
+        "django-babysea-purge",
+    }
+
+
+def test_the_copy_jobs_have_tasks() -> None:
+    assert {"copy_outputs", "copy_pending_outputs"} <= set(tasks.KNOWN_JOBS)
+    assert tasks.copy_outputs is tasks.TASKS["copy_outputs"]
+    assert tasks.copy_outputs.name == "django_babysea.copy_outputs"
+    assert tasks.copy_pending_outputs.name == "django_babysea.copy_pending_outputs"
+    assert dispatch.JOBS["copy_outputs"].endswith("outputs.copy_outputs")
+    assert dispatch.JOBS["copy_pending_outputs"].endswith("outputs.copy_pending_outputs")
 
 
 def test_the_app_imports_without_celery() -> None:

@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
+from django.core.files.storage import storages
 from django.test import override_settings
 
 from django_babysea.models import (
@@ -15,6 +17,8 @@ from django_babysea.models import (
     DeliveryState,
     Generation,
     GenerationKind,
+    GenerationOutput,
+    OutputState,
     WebhookDelivery,
 )
 from django_babysea.services import dispatch, store_delivery
@@ -173,3 +177,35 @@ def test_submit_is_sent_by_the_worker_to_the_sandbox(babysea_sandbox_session: An
     assert sandbox.generation(str(sent.generation_id)) is not None
     assert sent.status in ("pending", "processing", "succeeded")
     assert CreditEventKind.RESERVE in settled(sent)
+
+
+def test_outputs_of_a_succeeded_generation_are_copied_by_the_worker(
+    babysea_sandbox_session: Any,
+) -> None:
+    from django_babysea.services import refresh_generation, submit_generation
+
+    sandbox = babysea_sandbox_session
+    settings = {**BABYSEA, "USE_CELERY": True, "API_KEY": sandbox.api_key}
+    with override_settings(BABYSEA={**settings, "BASE_URL": sandbox.url}):
+        generation = submit_generation(
+            "bfl/flux-schnell", generation_prompt="A harbor seal pup on an ice floe"
+        )
+        sent = wait_for(
+            lambda: Generation.objects.filter(pk=generation.pk, generation_id__isnull=False).first()
+        )
+        remote = str(sent.generation_id)
+        wait_for(lambda: sandbox.generation(remote)["generation_status"] == "succeeded")
+        # Whichever process applies the success first (the worker's send, or this refresh)
+        # queues the copy job: with USE_CELERY on it runs on the worker, never here.
+        assert refresh_generation(sent).status == "succeeded"
+
+    output = wait_for(
+        lambda: GenerationOutput.objects.filter(
+            generation_id=generation.pk, state=OutputState.STORED
+        ).first()
+    )
+    assert output.attempts == 1
+    with storages[output.storage].open(output.name) as stored:
+        copied = stored.read()
+    assert copied == httpx.get(output.source_url).raise_for_status().content
+    assert len(copied) == output.size

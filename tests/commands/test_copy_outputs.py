@@ -1,0 +1,222 @@
+"""``babysea_copy_outputs`` against the real sandbox, copying into a media root of its own."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.core.files.storage import storages
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from django_babysea.models import Generation, GenerationOutput, OutputState
+from django_babysea.sandbox import Sandbox
+from django_babysea.services import refresh_generation, submit_generation
+
+from .conftest import MODEL, PROMPT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGE = ROOT / "example_project" / "manage.py"
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("babysea_copy_outputs", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def run_failing(*args: str) -> tuple[str, str, CommandError]:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("babysea_copy_outputs", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue(), caught.value
+
+
+def succeeded(sandbox: Sandbox) -> Generation:
+    """A generation that succeeded locally; its outputs were recorded and copied inline
+    (unless a fault made the copy fail)."""
+    sandbox.auto_advance = False
+    generation = submit_generation(MODEL, generation_prompt=PROMPT, generation_ratio="1:1")
+    sandbox.advance(str(generation.generation_id), to="succeeded")
+    done = refresh_generation(generation)
+    assert done.status == "succeeded"
+    return done
+
+
+def failed_copy(sandbox: Sandbox) -> Generation:
+    """A succeeded generation whose inline copy failed once (BabySea's file server was down)."""
+    sandbox.inject("output_status", status=503, path="/files/*")
+    generation = succeeded(sandbox)
+    output = generation.outputs.get()
+    assert output.state == OutputState.FAILED
+    assert output.error_reason == "http_status"
+    return generation
+
+
+def served(output: GenerationOutput) -> bytes:
+    return httpx.get(output.source_url).raise_for_status().content
+
+
+def test_a_failed_copy_is_stored_by_the_command(sandbox: Sandbox, media: Path) -> None:
+    generation = failed_copy(sandbox)
+    out, err = run("-v", "2")
+
+    output = generation.outputs.get()
+    assert output.state == OutputState.STORED
+    assert output.attempts == 2
+    assert out.splitlines() == [
+        f"{generation.generation_id} output 0: stored as {output.name} ({output.size} bytes)",
+        "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.",
+    ]
+    assert err == ""  # not a terminal: no progress bar
+    assert (media / output.name).read_bytes() == served(output)
+    assert storages["default"].exists(output.name)
+
+    out, _ = run()
+    assert out == "Copied 0 outputs: 0 stored, 0 failed, 0 expired, 0 skipped.\n"
+
+
+def test_verbosity_one_prints_the_summary_only(sandbox: Sandbox) -> None:
+    failed_copy(sandbox)
+    out, err = run()
+    assert out == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.\n"
+    assert err == ""
+
+
+def test_dry_run_copies_nothing(sandbox: Sandbox, media: Path) -> None:
+    generation = failed_copy(sandbox)
+    output = generation.outputs.get()
+    assert output.remote_expires_at is not None
+
+    out, _ = run("--dry-run")
+    assert out.splitlines() == [
+        f"{generation.generation_id} output 0: failed, expires at BabySea "
+        f"{output.remote_expires_at.isoformat()}",
+        "Would copy 1 output.",
+    ]
+    output.refresh_from_db()
+    assert output.state == OutputState.FAILED
+    assert output.attempts == 1
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+    out, _ = run("--dry-run", "--generation", str(generation.pk))
+    assert out.splitlines()[-1] == "Would copy 1 output."
+    out, _ = run("--dry-run", "--limit", "1")
+    assert out.splitlines()[-1] == "Would copy 1 output."
+
+
+def test_generation_by_either_id(sandbox: Sandbox) -> None:
+    first = failed_copy(sandbox)
+    second = failed_copy(sandbox)
+
+    out, _ = run("--generation", str(first.generation_id), "-v", "2")
+    assert out.splitlines()[-1] == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped."
+    assert out.startswith(f"{first.generation_id} output 0: stored as ")
+    assert first.outputs.get().state == OutputState.STORED
+    assert second.outputs.get().state == OutputState.FAILED  # not this generation's
+
+    out, _ = run("--generation", str(second.pk))
+    assert out == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.\n"
+    assert second.outputs.get().state == OutputState.STORED
+
+    out, _ = run("--generation", str(second.pk))  # nothing left to copy
+    assert out == "Copied 0 outputs: 0 stored, 0 failed, 0 expired, 0 skipped.\n"
+
+
+def test_bad_options_are_one_line_errors(sandbox: Sandbox) -> None:
+    generation = succeeded(sandbox)
+    cases = [
+        (("--limit", "0"), "--limit must be 1 or more, not 0."),
+        (("--limit", "-3"), "--limit must be 1 or more, not -3."),
+        (("--generation", "nope"), "--generation 'nope' is not a generation id (UUID)."),
+        (
+            ("--generation", "00000000-0000-4000-8000-000000000000"),
+            "No generation 00000000-0000-4000-8000-000000000000 "
+            "(neither a local nor a BabySea id).",
+        ),
+        (
+            ("--generation", str(generation.pk), "--limit", "2"),
+            "--limit applies to the whole sweep, not to --generation.",
+        ),
+    ]
+    for args, message in cases:
+        out, err, error = run_failing(*args)
+        assert str(error) == message
+        assert out == err == ""
+
+
+def test_a_permanent_failure_exits_non_zero(sandbox: Sandbox) -> None:
+    # Every download of the file answers with an HTML content type until the fault is cleared.
+    sandbox.inject("output_content_type", path="/files/*", times=None)
+    generation = succeeded(sandbox)
+    output = generation.outputs.get()
+    assert output.state == OutputState.FAILED
+
+    out, err, error = run_failing()
+    output.refresh_from_db()
+    assert output.state == OutputState.FAILED
+    assert output.attempts == 2
+    assert output.error_reason == "bad_content_type"
+    assert out == "Copied 1 output: 0 stored, 1 failed, 0 expired, 0 skipped.\n"
+    assert err.splitlines() == [
+        f"{generation.generation_id} output 0: failed (bad_content_type): {output.error}"
+    ]
+    assert str(error) == (
+        "1 of 1 output failed to copy (errors listed above and recorded on each "
+        "GenerationOutput); the next run tries them again."
+    )
+
+    out, err, error = run_failing("-v", "0")  # quiet: the summary and the exit status only
+    assert out == "Copied 1 output: 0 stored, 1 failed, 0 expired, 0 skipped.\n"
+    assert err == ""
+    assert str(error).startswith("1 of 1 output failed to copy")
+
+    sandbox.clear_faults()
+    out, _ = run()
+    assert out == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.\n"
+
+
+def test_as_a_process(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Errors end as one line on stderr with exit status 1, never a traceback."""
+    env = {
+        **os.environ,
+        "BABYSEA_API_KEY": sandbox.api_key,
+        "BABYSEA_BASE_URL": sandbox.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(MANAGE), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert manage("migrate", "--no-input", "-v", "0").returncode == 0
+    done = manage("babysea_copy_outputs")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Copied 0 outputs: 0 stored, 0 failed, 0 expired, 0 skipped.\n"
+    for args in (("--limit", "0"), ("--generation", "nope")):
+        refused = manage("babysea_copy_outputs", *args)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("CommandError: ")
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr

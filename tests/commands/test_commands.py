@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +20,9 @@ from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_generation, submit_generation
 from tests.core.helpers import encode, webhook_payload
 
-from .conftest import MODEL, PROMPT
+from .conftest import MODEL, PROMPT, Manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parents[2]
-MANAGE = ROOT / "example_project" / "manage.py"
 
 
 def run(*args: Any) -> tuple[str, str]:
@@ -119,27 +112,7 @@ def test_generate_refuses_bad_input_readably(sandbox: Sandbox) -> None:
         run("babysea_generate", PROMPT, "--model", MODEL, "--field", "seed")
 
 
-def test_generate_as_a_process(sandbox: Sandbox, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "BABYSEA_API_KEY": sandbox.api_key,
-        "BABYSEA_BASE_URL": sandbox.url,
-        "BABYSEA_WEBHOOK_SECRET": sandbox.webhook_secret,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(MANAGE), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
+def test_generate_as_a_process(sandbox: Sandbox, manage: Manage) -> None:
     migrated = manage("migrate", "--no-input", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr
     done = manage("babysea_generate", PROMPT, "--model", MODEL, "--interval", "0.05")
@@ -162,7 +135,8 @@ def test_generate_as_a_process(sandbox: Sandbox, tmp_path: Path) -> None:
     assert "BSE1004" in err[0]
     assert "Traceback" not in failed.stderr
 
-    env["BABYSEA_BASE_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    # Nothing listens on port 9.
+    manage.env["BABYSEA_BASE_URL"] = "http://127.0.0.1:9"  # type: ignore[attr-defined]
     unreachable = manage("babysea_status")
     assert unreachable.returncode == 1
     # The client logs its retries; the error itself is one line and no traceback.

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +16,9 @@ from django_babysea.models import Generation, GenerationOutput, OutputState
 from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_generation, submit_generation
 
-from .conftest import MODEL, PROMPT
+from .conftest import MODEL, PROMPT, Manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parents[2]
-MANAGE = ROOT / "example_project" / "manage.py"
 
 
 @pytest.fixture(autouse=True)
@@ -190,27 +184,8 @@ def test_a_permanent_failure_exits_non_zero(sandbox: Sandbox) -> None:
     assert out == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.\n"
 
 
-def test_as_a_process(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_as_a_process(manage: Manage) -> None:
     """Errors end as one line on stderr with exit status 1, never a traceback."""
-    env = {
-        **os.environ,
-        "BABYSEA_API_KEY": sandbox.api_key,
-        "BABYSEA_BASE_URL": sandbox.url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-
-    def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(MANAGE), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
     assert manage("migrate", "--no-input", "-v", "0").returncode == 0
     done = manage("babysea_copy_outputs")
     assert done.returncode == 0, done.stderr

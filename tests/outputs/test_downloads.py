@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -146,11 +146,10 @@ def test_fetch_follows_same_host_redirects_with_the_pin() -> None:
     assert result.url == "https://cdn.us.babysea.ai/new.mp4"
 
 
-def test_fetch_refuses_encoded_bodies() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        headers = {"Content-Type": "image/png", "Content-Encoding": "gzip"}
-        return httpx.Response(200, content=b"\x1f\x8b", headers=headers)
-
+def refusal(
+    handler: Callable[[httpx.Request], httpx.Response], limits: Limits = LIMITS
+) -> DownloadError:
+    """The error ``fetch`` raises for a CDN file that ``handler`` serves."""
     policy = SourcePolicy.build(["cdn.us.babysea.ai"], resolver=public)
     with (
         client_for(httpx.MockTransport(handler)) as client,
@@ -160,10 +159,18 @@ def test_fetch_refuses_encoded_bodies() -> None:
             "https://cdn.us.babysea.ai/o.png",
             io.BytesIO(),
             policy=policy,
-            limits=LIMITS,
+            limits=limits,
             client=client,
         )
-    assert refused.value.reason == Reason.BAD_CONTENT_TYPE
+    return refused.value
+
+
+def test_fetch_refuses_encoded_bodies() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "image/png", "Content-Encoding": "gzip"}
+        return httpx.Response(200, content=b"\x1f\x8b", headers=headers)
+
+    assert refusal(handler).reason == Reason.BAD_CONTENT_TYPE
 
 
 def test_fetch_enforces_the_whole_transfer_deadline() -> None:
@@ -177,18 +184,6 @@ def test_fetch_enforces_the_whole_transfer_deadline() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=trickle(), headers={"Content-Type": "image/png"})
 
-    policy = SourcePolicy.build(["cdn.us.babysea.ai"], resolver=public)
-    limits = Limits(max_bytes=10_000, timeout=5, deadline=0.1)
-    with (
-        client_for(httpx.MockTransport(handler)) as client,
-        pytest.raises(DownloadError) as refused,
-    ):
-        fetch(
-            "https://cdn.us.babysea.ai/o.png",
-            io.BytesIO(),
-            policy=policy,
-            limits=limits,
-            client=client,
-        )
-    assert refused.value.reason == Reason.TIMEOUT
-    assert "longer than 0.1s" in refused.value.message
+    refused = refusal(handler, Limits(max_bytes=10_000, timeout=5, deadline=0.1))
+    assert refused.reason == Reason.TIMEOUT
+    assert "longer than 0.1s" in refused.message

@@ -1,14 +1,13 @@
 """Streaming one output file from its source into an open local file.
 
-The body goes from the socket to ``dest`` in the chunks the connection delivers, hashed on the
-way, so memory stays flat whatever the file's size. Everything the source says is checked while
-it streams: status, media type, declared and actual length, and the first bytes, which decide
-the file's real format.
+The body goes from the socket to ``dest`` in blocks (read by :mod:`.transport`, hashed by a
+:class:`~.sink.Sink` on a second thread), so memory stays flat whatever the file's size.
+Everything the source says is checked while it streams: status, media type, declared and actual
+length, and the first bytes, which decide the file's real format.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import BinaryIO, Final
@@ -18,7 +17,9 @@ import httpx
 
 from .errors import DownloadError, Reason
 from .policy import SourcePolicy, Target, origin_of
+from .sink import Sink
 from .sniff import SNIFF_BYTES, Format, sniff
+from .transport import DownloadTransport
 
 __all__ = ["Download", "Limits", "fetch", "open_client"]
 
@@ -48,6 +49,7 @@ class Download:
 def open_client(limits: Limits) -> httpx.Client:
     # No proxies, .netrc or cookies from the environment, and redirects checked one by one.
     return httpx.Client(
+        transport=DownloadTransport(),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(limits.timeout),
@@ -151,11 +153,34 @@ def _stream(
     limits: Limits,
     deadline: float,
 ) -> Download:
-    hasher = hashlib.sha256()
+    sink = Sink(dest)
+    try:
+        size, found = _receive(response, sink, declared, limits=limits, deadline=deadline)
+        digest = sink.hexdigest()
+    except OSError as exc:
+        sink.abandon()
+        raise DownloadError(
+            Reason.STORAGE_ERROR, f"Writing the temporary file failed ({exc.__class__.__name__})."
+        ) from exc
+    except BaseException:
+        sink.abandon()
+        raise
+    length = response.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) != size:
+        raise DownloadError(
+            Reason.INTERRUPTED, f"Received {size} of the {int(length)} bytes announced."
+        )
+    return Download(url=url, size=size, sha256=digest, format=found, declared_type=declared)
+
+
+def _receive(
+    response: httpx.Response, sink: Sink, declared: str, *, limits: Limits, deadline: float
+) -> tuple[int, Format]:
+    """Read the body into ``sink``, checking size, time and format on the way."""
     size = 0
     head = b""
     found: Format | None = None
-    write, update, max_bytes = dest.write, hasher.update, limits.max_bytes
+    write, max_bytes = sink.write, limits.max_bytes
     for chunk in response.iter_raw():
         size += len(chunk)
         if size > max_bytes:
@@ -172,18 +197,8 @@ def _stream(
             head += chunk[:SNIFF_BYTES]
             if len(head) >= SNIFF_BYTES:
                 found = _recognise(head, declared)
-        update(chunk)
         write(chunk)
-    if found is None:
-        found = _recognise(head, declared)
-    length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) != size:
-        raise DownloadError(
-            Reason.INTERRUPTED, f"Received {size} of the {int(length)} bytes announced."
-        )
-    return Download(
-        url=url, size=size, sha256=hasher.hexdigest(), format=found, declared_type=declared
-    )
+    return size, found or _recognise(head, declared)
 
 
 def _recognise(head: bytes, declared: str) -> Format:

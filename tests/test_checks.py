@@ -112,6 +112,10 @@ def test_bad_upload_to(template: object, fragment: str) -> None:
         ("USER_DAILY_BUDGET", "-1"),
         ("USER_DAILY_BUDGET", "lots"),
         ("USE_CELERY", "yes"),
+        ("OUTPUT_RETENTION_HOURS", 0),
+        ("OUTPUT_RETENTION_HOURS", "12"),
+        ("COPY_TIMEOUT", 0.5),
+        ("KEEP_LOCAL_COPIES", 1),
     ],
 )
 def test_bad_limits(key: str, value: object) -> None:

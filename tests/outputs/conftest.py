@@ -14,6 +14,7 @@ from django_babysea.models import Generation
 from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_generation, submit_generation
 from django_babysea.services.connection import clear_clients
+from tests.services.conftest import sandbox_settings
 
 IMAGE_MODEL = "bfl/flux-schnell"
 VIDEO_MODEL = "google/veo-2"
@@ -34,14 +35,7 @@ def configure(babysea_sandbox: Sandbox, media: Path) -> Iterator[Callable[..., N
     def apply(**overrides: Any) -> None:
         while stack:
             stack.pop().disable()
-        babysea = {
-            "API_KEY": babysea_sandbox.api_key,
-            "BASE_URL": babysea_sandbox.url,
-            "WEBHOOK_SECRETS": [babysea_sandbox.webhook_secret],
-            "MAX_RETRIES": 0,
-            "TIMEOUT": 10,
-            **overrides,
-        }
+        babysea = sandbox_settings(babysea_sandbox, **overrides)
         storages = {
             "default": {
                 "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 
 from django_babysea.sandbox import Sandbox
 from django_babysea.services.connection import clear_clients
+from tests.services.conftest import sandbox_settings
 
 ALIAS: Final = "babysea_s3"
 REGION: Final = "us-east-1"
@@ -105,15 +106,7 @@ def s3_storages(bucket: S3Bucket, **options: Any) -> dict[str, Any]:
 
 def babysea_s3(sandbox: Sandbox, **overrides: Any) -> dict[str, Any]:
     """``BABYSEA`` pointing at the sandbox and storing copies under :data:`ALIAS`."""
-    return {
-        "API_KEY": sandbox.api_key,
-        "BASE_URL": sandbox.url,
-        "WEBHOOK_SECRETS": [sandbox.webhook_secret],
-        "MAX_RETRIES": 0,
-        "TIMEOUT": 10,
-        "STORAGE": ALIAS,
-        **overrides,
-    }
+    return sandbox_settings(sandbox, **{"STORAGE": ALIAS, **overrides})
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -15,18 +16,23 @@ MODEL = "bfl/flux-schnell"
 PROMPT = "A harbor seal pup asleep on a snowy ice floe"
 
 
+def sandbox_settings(sandbox: Sandbox, **overrides: Any) -> dict[str, Any]:
+    """``BABYSEA`` pointing at ``sandbox``, with no client retries (tests decide what fails)."""
+    return {
+        "API_KEY": sandbox.api_key,
+        "BASE_URL": sandbox.url,
+        "WEBHOOK_SECRETS": [sandbox.webhook_secret],
+        "MAX_RETRIES": 0,
+        "TIMEOUT": 10,
+        **overrides,
+    }
+
+
 @pytest.fixture
 def sandbox(babysea_sandbox: Sandbox) -> Iterator[Sandbox]:
     """The sandbox, with the site's settings pointing at it (no client retries by default:
     tests decide what fails)."""
-    settings = {
-        "API_KEY": babysea_sandbox.api_key,
-        "BASE_URL": babysea_sandbox.url,
-        "WEBHOOK_SECRETS": [babysea_sandbox.webhook_secret],
-        "MAX_RETRIES": 0,
-        "TIMEOUT": 10,
-    }
-    with override_settings(BABYSEA=settings):
+    with override_settings(BABYSEA=sandbox_settings(babysea_sandbox)):
         yield babysea_sandbox
     clear_clients()
 

@@ -37,6 +37,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "KEEP_LOCAL_COPIES": False,
     "TIMEOUT": 30.0,
     "MAX_RETRIES": 2,
+    # Longest Retry-After the client honours before giving up on a retry (seconds).
+    "MAX_RETRY_AFTER": 60,
     "USER_DAILY_BUDGET": None,
     "USE_CELERY": False,
     "DELIVERY_RETENTION_DAYS": 30,
@@ -122,6 +124,10 @@ class BabySeaSettings:
     @property
     def MAX_RETRIES(self) -> int:
         return int(self.get("MAX_RETRIES"))
+
+    @property
+    def MAX_RETRY_AFTER(self) -> float:
+        return float(self.get("MAX_RETRY_AFTER"))
 
     @property
     def USER_DAILY_BUDGET(self) -> Decimal | None:

@@ -138,6 +138,12 @@ class Generation(models.Model):
         related_name="babysea_generations",
         db_index=False,
     )
+    # The send claim: a worker takes the row by bumping send_attempts (its token) and stamping
+    # send_claimed_at in a committed UPDATE, then calls BabySea with no lock held.
+    send_attempts = models.PositiveIntegerField(
+        _("send attempts"), default=0, editable=False, help_text=_("Calls to create it at BabySea.")
+    )
+    send_claimed_at = models.DateTimeField(_("send claimed"), null=True, blank=True, editable=False)
     remote_created_at = models.DateTimeField(_("created at BabySea"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -340,6 +346,7 @@ class DeliveryState(models.TextChoices):
     DEFERRED = "deferred", _("Deferred (waiting for the generation id)")
     FAILED = "failed", _("Failed")
     IGNORED = "ignored", _("Ignored (unknown event type)")
+    INVALID = "invalid", _("Invalid (authentic, but can never be applied)")
 
 
 class WebhookDelivery(models.Model):

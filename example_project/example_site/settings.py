@@ -3,9 +3,12 @@
 With no environment it runs on SQLite against the embedded sandbox (``make demo``). Environment
 variables switch it to real services:
 
-- ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``)
+- ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``), or ``DJANGO_DATABASE_PATH``
+  for another SQLite file than ``example_project/db.sqlite3``
+- ``DJANGO_MEDIA_ROOT``: where output copies are stored (default ``example_project/media``)
 - ``CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``)
 - ``BABYSEA_API_KEY``, ``BABYSEA_BASE_URL``, ``BABYSEA_REGION``, ``BABYSEA_WEBHOOK_SECRET``
+  (the key and the secret are required with ``DJANGO_DEBUG=0``)
 - ``BABYSEA_S3_BUCKET`` with ``AWS_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
   ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_REGION_NAME`` to copy outputs into S3
 - ``DJANGO_DEBUG`` (``1``/``0``), ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` (comma-separated)
@@ -16,6 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 from django_babysea.sandbox.defaults import DEFAULT_PORT, DEMO_API_KEY, DEMO_WEBHOOK_SECRET
 
@@ -72,14 +77,28 @@ TEMPLATES = [
     }
 ]
 
+# SQLite for concurrent writers (runserver is threaded; BabySea may deliver one webhook several
+# times at once): take the write lock when a transaction begins instead of failing to upgrade a
+# read lock, wait for it up to 20 s, and let readers proceed beside the writer (WAL).
+SQLITE_OPTIONS: dict[str, Any] = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
 if os.environ.get("DATABASE_URL"):
     import dj_database_url
 
     DATABASES = {"default": dj_database_url.config(conn_max_age=60)}
 else:
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("DJANGO_DATABASE_PATH") or BASE_DIR / "db.sqlite3",
+        }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **SQLITE_OPTIONS}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en-us"
@@ -90,7 +109,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media"
 
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -109,20 +128,38 @@ if os.environ.get("BABYSEA_S3_BUCKET"):
     }
     BABYSEA_STORAGE = "babysea"
 
-# Without a key of its own the site talks to the embedded sandbox with its documented demo key.
-_sandbox_default = not os.environ.get("BABYSEA_API_KEY")
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set when DJANGO_DEBUG=0: outside development the example site "
+            "does not fall back to the sandbox's public demo credentials."
+        )
+    return value
+
+
+if DEBUG:
+    # Without a key of its own the site talks to the embedded sandbox with its documented demo
+    # key and secret. They are public, which is why this happens only while DEBUG is on, and why
+    # the warning about them (W004) is silenced here; with DEBUG off they are an error (E011).
+    _sandbox_default = not os.environ.get("BABYSEA_API_KEY")
+    _api_key = os.environ.get("BABYSEA_API_KEY") or DEMO_API_KEY
+    _webhook_secrets = os.environ.get(
+        "BABYSEA_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET if _sandbox_default else ""
+    )
+    SILENCED_SYSTEM_CHECKS = ["django_babysea.W004"]
+else:
+    _sandbox_default = False
+    _api_key = required_env("BABYSEA_API_KEY")
+    _webhook_secrets = required_env("BABYSEA_WEBHOOK_SECRET")
+
 BABYSEA = {
-    "API_KEY": os.environ.get("BABYSEA_API_KEY") or DEMO_API_KEY,
+    "API_KEY": _api_key,
     "REGION": os.environ.get("BABYSEA_REGION", "us"),
     "BASE_URL": os.environ.get("BABYSEA_BASE_URL")
     or (f"http://127.0.0.1:{DEFAULT_PORT}" if _sandbox_default else None),
-    "WEBHOOK_SECRETS": [
-        s.strip()
-        for s in os.environ.get(
-            "BABYSEA_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET if _sandbox_default else ""
-        ).split(",")
-        if s.strip()
-    ],
+    "WEBHOOK_SECRETS": [s.strip() for s in _webhook_secrets.split(",") if s.strip()],
     "STORAGE": BABYSEA_STORAGE,
 }
 

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.core.checks import run_checks
 from django.test import override_settings
 
 from django_babysea.conf import babysea_settings
 
-GOOD: dict[str, Any] = {
-    "API_KEY": "bye_checks_key_0123456789",
-    "WEBHOOK_SECRETS": ["whsec_checks_secret_0123"],
-}
-
-
-def babysea_messages(**babysea: Any) -> dict[str, str]:
-    with override_settings(BABYSEA={**GOOD, **babysea}):
-        return {m.id: m.msg for m in run_checks() if m.id and m.id.startswith("django_babysea.")}
+from .helpers import GOOD, babysea_checks, babysea_messages
 
 
 def test_good_settings_pass() -> None:
@@ -137,7 +126,7 @@ def test_unknown_key_warns() -> None:
 
 def test_not_a_dict() -> None:
     with override_settings(BABYSEA=["nope"]):
-        ids = [m.id for m in run_checks() if m.id and m.id.startswith("django_babysea.")]
+        ids = [m.id for m in babysea_checks()]
     assert ids == ["django_babysea.E010"]
 
 

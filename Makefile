@@ -7,8 +7,22 @@ INSTALLED := $(VENV)/.installed
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 CELERY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/babysea_celery
+# Ports of the demo: the example site, and the sandbox (0: any free port); more demo.py options
+# in DEMO_ARGS (e.g. DEMO_ARGS=--serve).
+PORT ?= 8000
+SANDBOX_PORT ?= 0
+DEMO_ARGS ?=
+# What the demo leaves behind: its SQLite database (with WAL files) and the copied outputs.
+DEMO_FILES := example_project/db.sqlite3 example_project/db.sqlite3-wal \
+	example_project/db.sqlite3-shm example_project/media
 
-.PHONY: demo test test-postgres test-celery lint docs check clean
+.PHONY: demo test test-postgres test-celery test-latest lint docs check clean
+
+# Django 6 needs Python 3.12+: the newest Django release is tried on Python 3.13 in its own venv.
+# The first candidate that runs (a pyenv shim for a version that is not active does not).
+PYTHON_LATEST ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python; do \
+	$$p -c "" 2>/dev/null && { command -v $$p; break; }; done)
+VENV_LATEST ?= .venv-latest
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +30,26 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## Run the demo against the embedded sandbox (no BabySea account needed).
+## Run the demo against the embedded sandbox (no BabySea account needed); each run starts from
+## an empty database. `make demo PORT=8010` when port 8000 is taken.
 demo: $(INSTALLED)
-	$(PY) example_project/demo.py
+	$(PY) example_project/demo.py --port $(PORT) --sandbox-port $(SANDBOX_PORT) $(DEMO_ARGS)
 
 ## Run the whole test suite (SQLite).
 test: $(INSTALLED)
 	$(PY) -m pytest
+
+$(VENV_LATEST)/.installed: pyproject.toml
+	@test -n "$(PYTHON_LATEST)" || { echo "make test-latest needs Python 3.13 (python3.13 on PATH, or pyenv)"; exit 1; }
+	$(PYTHON_LATEST) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade -e ".[dev]" Django
+	touch $@
+
+## The suite on Python 3.13 with the newest Django release.
+test-latest: $(VENV_LATEST)/.installed
+	$(VENV_LATEST)/bin/python -c "import django, sys; print('Django', django.get_version(), 'on Python', sys.version.split()[0])"
+	$(VENV_LATEST)/bin/python -m pytest
 
 ## The same suite on PostgreSQL.
 test-postgres: $(INSTALLED)
@@ -49,4 +76,4 @@ check: $(INSTALLED)
 	$(PY) example_project/manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) .tox site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_LATEST) .tox site .pytest_cache .mypy_cache .ruff_cache $(DEMO_FILES)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +16,12 @@ from django.core.files.storage import storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from django_babysea.client import BabySea
 from django_babysea.models import Generation, GenerationOutput, OutputState
 from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_generation, submit_generation
 
-from .conftest import MODEL, PROMPT, Manage
+from .conftest import MANAGE, MODEL, PROMPT, Manage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -195,3 +200,128 @@ def test_as_a_process(manage: Manage) -> None:
         assert refused.returncode == 1
         assert refused.stderr.startswith("CommandError: ")
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+
+# -- babysea_generate waits for the copies (no Celery) ----------------------------------------
+
+
+def generate(*args: str) -> str:
+    out = io.StringIO()
+    call_command("babysea_generate", PROMPT, "--model", MODEL, *args, stdout=out)
+    return out.getvalue()
+
+
+def generate_failing(*args: str) -> tuple[str, CommandError]:
+    out = io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("babysea_generate", *args, stdout=out)
+    return out.getvalue(), caught.value
+
+
+@pytest.mark.slow
+def test_generate_waits_for_a_copy_made_by_another_process(
+    sandbox: Sandbox, remote: BabySea, manage: Manage
+) -> None:
+    """As in the demo: the success reaches the site first (there the webhook request, here a
+    ``babysea_poll`` process), which copies while the command, polling, sees ``succeeded``."""
+    assert manage("migrate", "--no-input", "-v", "0").returncode == 0
+    sandbox.auto_advance = False
+    # The copy stalls for 3 s, then the connection closes: a slow copy that ends failed.
+    sandbox.inject("output_stall", path="/files/*", seconds=3)
+    command = subprocess.Popen(
+        [sys.executable, str(MANAGE), "babysea_generate", PROMPT, "--model", MODEL,
+         "--interval", "6", "--timeout", "60"],
+        env=manage.env,  # type: ignore[attr-defined]
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        generation_id = sent(remote)
+        sandbox.advance(generation_id, to="succeeded")
+        # Applied and copied there, well before the command's next poll (6 s after its send).
+        poll = manage("babysea_poll")
+        assert poll.returncode == 0, poll.stderr
+        assert f"Copying output 0 of generation {generation_id} failed" in poll.stderr
+        out, err = command.communicate(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+    assert command.returncode == 1
+    lines = out.splitlines()
+    assert lines[-2] == f"Output: {sandbox.url}/files/{generation_id}/output-0.png"
+    assert lines[-1].startswith("Copy 0: failed: ")  # the end of the copy, not "copying"
+    # One line: the command only waited, the copy (and its log line) happened elsewhere.
+    assert re.fullmatch(
+        rf"CommandError: Generation {generation_id} succeeded, but its copy did not: output 0 "
+        r"failed \(\w+\): [^\n]+\. babysea_copy_outputs tries failed copies again\.\n",
+        err,
+    ), err
+
+
+def sent(remote: BabySea, timeout: float = 20.0) -> str:
+    """The id of the one generation BabySea has, once it has it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = remote.list_generations()
+        if page.generations:
+            return str(page.generations[0].generation_id)
+        time.sleep(0.05)
+    raise AssertionError("nothing was sent")
+
+
+def test_generate_exits_non_zero_when_a_copy_failed(sandbox: Sandbox, media: Path) -> None:
+    sandbox.inject("output_content_type", path="/files/*", times=None)
+    out, error = generate_failing(PROMPT, "--model", MODEL, "--interval", "0.01")
+
+    generation = Generation.objects.get()
+    output = generation.outputs.get()
+    assert output.state == OutputState.FAILED
+    assert output.error_reason == "bad_content_type"
+    assert out.splitlines()[-1] == f"Copy 0: failed: {output.error}"
+    assert output.error.endswith(".")
+    assert str(error) == (
+        f"Generation {generation.generation_id} succeeded, but its copy did not: output 0 "
+        f"failed (bad_content_type): {output.error} babysea_copy_outputs tries failed copies "
+        "again."
+    )
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+    sandbox.clear_faults()  # what the message says: the sweep copies it now
+    assert run()[0] == "Copied 1 output: 1 stored, 0 failed, 0 expired, 0 skipped.\n"
+
+
+def test_generate_bad_values_are_one_line_errors(sandbox: Sandbox) -> None:
+    for args in (
+        (PROMPT, "--model", "a/" + "b" * 298),
+        (PROMPT, "--model", MODEL, "--field", "seed=1e999"),
+    ):
+        out, error = generate_failing(*args)
+        assert out == ""  # refused before anything was stored or sent
+        assert str(error).strip()
+        assert "\n" not in str(error)
+    assert not Generation.objects.exists()
+
+
+def test_generate_bad_values_as_a_process(manage: Manage) -> None:
+    assert manage("migrate", "--no-input", "-v", "0").returncode == 0
+    for args in (("--model", "a/" + "b" * 298), ("--model", MODEL, "--field", "seed=1e999")):
+        refused = manage("babysea_generate", PROMPT, *args)
+        assert refused.returncode == 1
+        assert refused.stdout == ""
+        assert refused.stderr.startswith("CommandError: "), refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
+
+def test_generate_copy_failure_as_a_process(sandbox: Sandbox, manage: Manage) -> None:
+    assert manage("migrate", "--no-input", "-v", "0").returncode == 0
+    sandbox.inject("output_status", status=503, path="/files/*", times=None)
+    failed = manage("babysea_generate", PROMPT, "--model", MODEL, "--interval", "0.05")
+    assert failed.returncode == 1
+    assert failed.stdout.splitlines()[-1].startswith("Copy 0: failed: ")
+    # The site logs the failed copy; the error itself is one line and no traceback.
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("CommandError: Generation "), failed.stderr
+    assert "succeeded, but its copy did not: output 0 failed (http_status): " in last
+    assert "Traceback" not in failed.stderr

@@ -9,12 +9,15 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from django_babysea.models import Generation, GenerationStatus
+from django_babysea.conf import babysea_settings
+from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
 from django_babysea.services import create_generation, refresh_generation, send_generation
 
 from ._babysea import BabySeaCommand
 
 PREFIX = "generation_"
+#: Copies still under way (here, in a webhook request of the site, or on a worker).
+IN_PROGRESS = (OutputState.PENDING, OutputState.COPYING)
 
 
 def field(text: str) -> tuple[str, Any]:
@@ -34,8 +37,14 @@ def field(text: str) -> tuple[str, Any]:
 class Command(BabySeaCommand):
     help = (
         "Run one BabySea generation from the shell: send it (inline, even with Celery on), "
-        "follow it until it finishes, print its id and output URLs."
+        "follow it until it finishes, print its id and output URLs, and (without Celery) wait "
+        "for the copies of its outputs."
     )
+
+    # The wait, set by handle(): seconds in all, between checks, and when it ends.
+    timeout = 0.0
+    interval = 1.0
+    deadline = 0.0
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("prompt", help="the generation_prompt")
@@ -59,7 +68,10 @@ class Command(BabySeaCommand):
             help="any other generation_* field (repeatable); JSON values are decoded",
         )
         parser.add_argument(
-            "--timeout", type=float, default=600.0, help="seconds to wait for the end (600)"
+            "--timeout",
+            type=float,
+            default=600.0,
+            help="seconds to wait for the end, copies included (600)",
         )
         parser.add_argument(
             "--interval", type=float, default=1.0, help="seconds between status checks (1)"
@@ -83,11 +95,11 @@ class Command(BabySeaCommand):
         generation = send_generation(generation.pk)
         if generation.generation_id is not None:
             self.stdout.write(f"BabySea generation id: {generation.generation_id}")
-        generation = self.follow(generation, options["timeout"], options["interval"])
-        self.finish(generation)
+        self.timeout, self.interval = options["timeout"], options["interval"]
+        self.deadline = time.monotonic() + self.timeout
+        self.finish(self.follow(generation))
 
-    def follow(self, generation: Generation, timeout: float, interval: float) -> Generation:
-        deadline = time.monotonic() + timeout
+    def follow(self, generation: Generation) -> Generation:
         shown = ""
         while True:
             if generation.status != shown:
@@ -95,13 +107,17 @@ class Command(BabySeaCommand):
                 self.stdout.write(f"Status: {shown}")
             if generation.is_terminal:
                 return generation
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= self.deadline:
                 raise CommandError(
-                    f"Generation {generation.generation_id} did not finish within {timeout:g}s "
-                    f"(last status: {generation.status}); babysea_poll will pick it up."
+                    f"Generation {generation.generation_id} did not finish within "
+                    f"{self.timeout:g}s (last status: {generation.status}); babysea_poll will "
+                    "pick it up."
                 )
-            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+            self.pause()
             generation = refresh_generation(generation)
+
+    def pause(self) -> None:
+        time.sleep(max(0.0, min(self.interval, self.deadline - time.monotonic())))
 
     def finish(self, generation: Generation) -> None:
         if generation.status != GenerationStatus.SUCCEEDED:
@@ -113,9 +129,10 @@ class Command(BabySeaCommand):
         self.stdout.write(f"Generation id: {generation.generation_id}")
         for url in generation.output_urls:
             self.stdout.write(f"Output: {url}")
-        # Without Celery the copies were made inline before this point; with it, a worker
-        # may still be busy and the state says so.
-        for output in generation.outputs.order_by("index"):
+        celery = babysea_settings.USE_CELERY
+        # With Celery a worker copies and may still be busy: the state lines say so.
+        outputs = list(generation.outputs.order_by("index")) if celery else self.copies(generation)
+        for output in outputs:
             if output.is_stored:
                 self.stdout.write(
                     f"Stored: {output.name} ({output.size} bytes, {output.content_type}) "
@@ -124,3 +141,39 @@ class Command(BabySeaCommand):
             else:
                 detail = f": {output.error}" if output.error else ""
                 self.stdout.write(f"Copy {output.index}: {output.state}{detail}")
+        failed = [o for o in outputs if o.state not in IN_PROGRESS and not o.is_stored]
+        if failed and not celery:
+            raise CommandError(copy_failure(generation, failed))
+
+    def copies(self, generation: Generation) -> list[GenerationOutput]:
+        """The outputs once none is pending or being copied. Without Celery the copy runs
+        inline: in this process when the command saw the success first, else in the site's
+        process that received the webhook, right after answering it."""
+        while True:
+            outputs = list(generation.outputs.order_by("index"))
+            busy = [o for o in outputs if o.state in IN_PROGRESS]
+            if not busy:
+                return outputs
+            if time.monotonic() >= self.deadline:
+                raise CommandError(
+                    f"The copy of output {busy[0].index} of generation "
+                    f"{generation.generation_id} did not finish within {self.timeout:g}s "
+                    f"(state: {busy[0].state}); babysea_copy_outputs will finish it."
+                )
+            self.pause()
+
+
+def copy_failure(generation: Generation, failed: list[GenerationOutput]) -> str:
+    """One line: which outputs were not copied and why (the sweep tries failed ones again)."""
+    parts = []
+    for output in failed:
+        error = (output.error.strip().splitlines() or [""])[0].rstrip(".")
+        reason = output.error_reason or output.state
+        parts.append(
+            f"output {output.index} {output.state} ({reason})" + (f": {error}" if error else "")
+        )
+    return (
+        f"Generation {generation.generation_id} succeeded, but its copy did not: "
+        + "; ".join(parts)
+        + ". babysea_copy_outputs tries failed copies again."
+    )

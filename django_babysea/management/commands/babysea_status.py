@@ -18,6 +18,10 @@ class Command(BabySeaCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         client = get_client()
+        # Where the calls go comes first, so that a failing call still says where it went:
+        # BASE_URL when it is set, else the region's origin.
+        self.stdout.write(f"BabySea   {client.base_url} (region {client.region})")
+        self.stdout.flush()
         key = client.status()
         account = client.account()
         billing = client.billing()
@@ -27,7 +31,6 @@ class Command(BabySeaCommand):
         email = f" <{account.account_email}>" if account.account_email else ""
         currency = billing.billing_currency or "credits"
         lines = [
-            f"BabySea   {client.base_url} (region {client.region})",
             f"Key       {prefix}…{name}",
             f"Account   {account.account_name}{email} [{account.account_id}]",
             f"Plan      {billing.billing_plan or 'none'}"

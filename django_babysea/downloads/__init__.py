@@ -8,7 +8,7 @@ A foundation under the services: it knows URLs, HTTP and storages, nothing of th
 - :mod:`.store`: temporary file first, then the storage, so no partial file is ever visible.
 """
 
-from .errors import DownloadError, Reason
+from .errors import DownloadError, Reason, describe
 from .fetch import Download, Limits, fetch, open_client
 from .policy import SourcePolicy, Target
 from .sniff import Format, sniff
@@ -24,6 +24,7 @@ __all__ = [
     "StoredFile",
     "Target",
     "copy_to_storage",
+    "describe",
     "fetch",
     "open_client",
     "sniff",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DownloadError", "Reason"]
+__all__ = ["DownloadError", "Reason", "describe"]
 
 
 class Reason(StrEnum):
@@ -27,6 +27,8 @@ class Reason(StrEnum):
     INTERRUPTED = "interrupted"
     # Writing the copy failed.
     STORAGE_ERROR = "storage_error"
+    # Anything else that went wrong (a bug, an unforeseen OSError): see the log.
+    INTERNAL = "internal"
 
 
 class DownloadError(Exception):
@@ -40,3 +42,13 @@ class DownloadError(Exception):
 
     def __repr__(self) -> str:
         return f"DownloadError({self.reason.value!r}, {self.message!r})"
+
+
+def describe(exc: BaseException) -> str:
+    """The exception's class, and for an ``OSError`` the system's fixed text ("No space left
+    on device"). Never the message of an arbitrary exception: a storage backend or a library
+    may put URLs with credentials there, and this text is stored and shown in the admin."""
+    name = exc.__class__.__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{name}: {exc.strerror}"
+    return name

@@ -59,11 +59,47 @@ class Target:
     sni_hostname: str | None = None
 
 
-def _is_public(address: str) -> bool:
+#: IPv6 ranges that carry an IPv4 address in their low 32 bits: NAT64 (RFC 6052), SIIT
+#: IPv4-translated, IPv4-mapped and IPv4-compatible. Such an address reaches the IPv4 host.
+_LOW_32_BITS: Final = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::ffff:0:0/96", "::/96")
+)
+_6TO4: Final = ipaddress.IPv6Network("2002::/16")
+#: Local-use NAT64 (RFC 8215): the network picks a prefix of /48 to /96 inside it, and so
+#: where the IPv4 address sits; every possible position is checked.
+_LOCAL_NAT64: Final = ipaddress.IPv6Network("64:ff9b:1::/48")
+_LOCAL_NAT64_LENGTHS: Final = (96, 64, 56, 48)
+
+
+def _rfc6052(ip: ipaddress.IPv6Address, prefix_length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address embedded after a ``prefix_length`` NAT64 prefix (bits 64-71 skipped)."""
+    bits = f"{int(ip):0128b}"
+    bits = bits[:64] + bits[72:]
+    start = prefix_length if prefix_length <= 64 else prefix_length - 8
+    return ipaddress.IPv4Address(int(bits[start : start + 32], 2))
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses ``ip`` may stand for, or None if it embeds none."""
+    if ip in _LOCAL_NAT64:
+        return [_rfc6052(ip, length) for length in _LOCAL_NAT64_LENGTHS]
+    if ip in _6TO4:
+        return [ipaddress.IPv4Address((int(ip) >> 80) & 0xFFFFFFFF)]
+    if any(ip in network for network in _LOW_32_BITS):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return None
+
+
+def _non_public(address: str) -> str | None:
+    """None if ``address`` is public; else what makes it not (the address, or the IPv4 address
+    it embeds). An IPv6 address that embeds an IPv4 one is judged by that address alone."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded(ip)) is not None:
+        for v4 in embedded:
+            if not (v4.is_global and not v4.is_multicast):
+                return f"{address}, which embeds {v4}"
+        return None
+    return None if ip.is_global and not ip.is_multicast else address
 
 
 @dataclass(frozen=True)
@@ -122,7 +158,7 @@ class SourcePolicy:
             ) from None
         if not addresses:
             raise DownloadError(Reason.CONNECT_FAILED, f"{host} has no address.")
-        private = [a for a in addresses if not _is_public(a)]
+        private = [found for found in map(_non_public, addresses) if found is not None]
         if private:
             raise DownloadError(
                 Reason.PRIVATE_ADDRESS,

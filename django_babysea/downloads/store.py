@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 
-from .errors import DownloadError, Reason
+from .errors import DownloadError, Reason, describe
 from .fetch import Download, Limits, fetch
 from .policy import SourcePolicy
 
@@ -75,7 +75,7 @@ def copy_to_storage(
             except Exception as exc:
                 raise DownloadError(
                     Reason.STORAGE_ERROR,
-                    f"Saving to the storage failed ({exc.__class__.__name__}: {exc}).",
+                    f"Saving to the storage failed ({describe(exc)}).",
                 ) from exc
         return StoredFile(name=saved, download=download)
     finally:

@@ -12,6 +12,7 @@ from django_babysea.sandbox.accounts import KeyRegistry, KeySpec, default_key_sp
 from django_babysea.sandbox.config import DEFAULT_BALANCE, SandboxConfig, WebhookSpec
 from django_babysea.sandbox.control import Driver
 from django_babysea.sandbox.defaults import DEMO_WEBHOOK_SECRET
+from django_babysea.sandbox.extra import require_extra
 from django_babysea.sandbox.faults import Fault
 from django_babysea.sandbox.region import Region
 from django_babysea.sandbox.scheduler import Retention
@@ -106,8 +107,11 @@ class Sandbox:
 
     # -- running ---------------------------------------------------------------------------
     def start(self) -> Sandbox:
+        """Listen and run; raises :class:`~.extra.MissingExtra` without the ``[sandbox]``
+        extra, which every output file needs."""
         if self._server is not None:
             return self
+        require_extra()
         region = Region(self.config, self.registry)
         server, _ = serve(self.host, self.port, region)
         self.port = server.server_address[1]

@@ -14,6 +14,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from django_babysea.sandbox.defaults import DEFAULT_PORT, DEMO_WEBHOOK_SECRET
+from django_babysea.sandbox.extra import MissingExtra, require_extra
 
 if TYPE_CHECKING:
     from django_babysea.sandbox.accounts import KeySpec
@@ -253,6 +254,11 @@ def serve_forever(sandboxes: list[Sandbox], faults: Sequence[str], out: Out) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
+    try:
+        require_extra()
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 1
     try:
         sandboxes = build_sandboxes(options)
     except ValueError as exc:

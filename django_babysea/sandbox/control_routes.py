@@ -1,4 +1,9 @@
-"""The ``/_sandbox/`` HTTP routes over :class:`Driver` (JSON in, JSON out, loopback only)."""
+"""The ``/_sandbox/`` HTTP routes over :class:`Driver` (JSON in, JSON out, loopback only).
+
+A request must come from a loopback address, name the sandbox itself in ``Host`` and carry no
+foreign ``Origin``: a web page the developer visits can reach a loopback port too, by DNS
+rebinding (its own name resolved to 127.0.0.1) or a cross-site form post.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from django_babysea.sandbox.accounts import KeySpec
 from django_babysea.sandbox.control import Driver, parse_body
-from django_babysea.sandbox.envelopes import Request, Response, json_response, text_response
+from django_babysea.sandbox.envelopes import Request, Response, json_response
 
 __all__ = ["handle_control"]
 
@@ -137,6 +143,9 @@ ROUTES: Final[list[tuple[str, re.Pattern[str], Action]]] = [
 ]
 
 
+LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
+
+
 def _loopback(ip: str) -> bool:
     try:
         return ipaddress.ip_address(ip.removeprefix("::ffff:")).is_loopback
@@ -144,9 +153,42 @@ def _loopback(ip: str) -> bool:
         return False
 
 
-def handle_control(driver: Driver, request: Request) -> Response:
+def _own_hosts(driver: Driver, request: Request) -> set[str]:
+    """The ``Host`` values that name this sandbox: its loopback names and the address the
+    client connected to, with the port it listens on, and the host of its public URL."""
+    hosts = set()
+    if request.local_address is not None:
+        address, port = request.local_address
+        literal = f"[{address}]" if ":" in address else address
+        for name in (*LOOPBACK_NAMES, literal):
+            hosts.add(f"{name}:{port}")
+            if port == 80:
+                hosts.add(name)
+    public = urlsplit(driver.region.base_url)
+    if public.netloc:
+        hosts.add(public.netloc.lower())
+    return hosts
+
+
+def _refusal(driver: Driver, request: Request) -> str | None:
     if not _loopback(request.client_ip):
-        return text_response(403, "Forbidden")
+        return "the sandbox control API answers loopback clients only"
+    hosts = _own_hosts(driver, request)
+    host = (request.header("Host") or "").strip().lower()
+    if host not in hosts:
+        return f"the Host header {host[:100]!r} does not name this sandbox"
+    origin = request.header("Origin")
+    public = urlsplit(driver.region.base_url)
+    origins = {f"http://{h}" for h in hosts} | {f"{public.scheme}://{public.netloc}".lower()}
+    if origin is not None and origin.strip().lower() not in origins:
+        return f"requests from the web page at Origin {origin[:100]!r} are refused"
+    return None
+
+
+def handle_control(driver: Driver, request: Request) -> Response:
+    refused = _refusal(driver, request)
+    if refused is not None:
+        return json_response(403, {"error": refused})
     for method, pattern, action in ROUTES:
         found = pattern.match(request.path)
         if found is None or method != request.method:

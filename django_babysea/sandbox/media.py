@@ -24,10 +24,9 @@ try:
     import imageio_ffmpeg
     from PIL import Image, ImageDraw, ImageFont
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "The BabySea sandbox renders its outputs with Pillow and imageio-ffmpeg; "
-        'install them with: pip install "django-babysea[sandbox]"'
-    ) from exc
+    from django_babysea.sandbox.extra import MISSING_EXTRA, MissingExtra
+
+    raise MissingExtra(MISSING_EXTRA) from exc
 
 IMAGE_FORMATS: Final = ("png", "jpg", "webp")
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4"}

@@ -38,6 +38,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _sandbox(options: dict[str, Any]) -> Sandbox:
+    from django_babysea.sandbox.extra import MissingExtra, require_extra
+
+    try:
+        require_extra()
+    except MissingExtra as exc:
+        pytest.fail(str(exc), pytrace=False)
     from django_babysea.sandbox.app import Sandbox
 
     return Sandbox(**{**FIXTURE_OPTIONS, **options})

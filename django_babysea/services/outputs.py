@@ -22,6 +22,7 @@ from datetime import timedelta
 from functools import partial
 
 import httpx
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -36,6 +37,7 @@ from django_babysea.downloads import (
     SourcePolicy,
     StoredFile,
     copy_to_storage,
+    describe,
     open_client,
 )
 from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
@@ -175,32 +177,36 @@ def copy_outputs(generation_pk: str) -> list[GenerationOutput]:
 def copy_output(pk: int, *, session: CopySession | None = None) -> GenerationOutput:
     """Copy one output into its storage unless it is stored, expired, deleted or being copied
     by someone else; returns the row as it stands afterwards. A failure is recorded on the row
-    (``failed`` or ``expired``, with the reason), never raised."""
+    (``failed`` or ``expired``, with the reason), never raised: a refused download or a
+    storage error with its own reason, anything else (an ``OSError``, a bug) as ``internal``."""
     if session is None:
         with copy_session() as own:
             return copy_output(pk, session=own)
     claim, claimed = _claim(pk)
     if not claimed:
         return claim
-    generation = claim.generation
     try:
-        try:
-            storage = storages[claim.storage]
-        except Exception as exc:
-            raise DownloadError(
-                Reason.STORAGE_ERROR, f"Storage {claim.storage!r} is not available: {exc}"
-            ) from exc
-        stored = copy_to_storage(
-            claim.source_url,
-            storage,
-            partial(upload_name, generation, claim.index),
-            policy=session.policy,
-            limits=session.limits,
-            client=session.client,
-        )
-    except DownloadError as exc:
+        # If _finish fails, the file stays under its name; the next attempt replaces it.
+        return _finish(pk, claim.attempts, _transfer(claim, session))
+    except Exception as exc:
         return _fail(pk, claim.attempts, exc)
-    return _finish(pk, claim.attempts, stored)
+
+
+def _transfer(claim: GenerationOutput, session: CopySession) -> StoredFile:
+    try:
+        storage = storages[claim.storage]
+    except Exception as exc:
+        raise DownloadError(
+            Reason.STORAGE_ERROR, f"Storage {claim.storage!r} is not available ({describe(exc)})."
+        ) from exc
+    return copy_to_storage(
+        claim.source_url,
+        storage,
+        partial(upload_name, claim.generation, claim.index),
+        policy=session.policy,
+        limits=session.limits,
+        client=session.client,
+    )
 
 
 def _locked(pk: int) -> tuple[Generation, GenerationOutput]:
@@ -263,7 +269,11 @@ def _finish(pk: int, attempt: int, stored: StoredFile) -> GenerationOutput:
     return output
 
 
-def _fail(pk: int, attempt: int, exc: DownloadError) -> GenerationOutput:
+def _fail(pk: int, attempt: int, exc: Exception) -> GenerationOutput:
+    if not isinstance(exc, DownloadError):
+        # The traceback goes to the log only: a backend's message may carry credentials.
+        logger.error("Copying output row %d failed unexpectedly.", pk, exc_info=exc)
+        exc = DownloadError(Reason.INTERNAL, f"Copying failed unexpectedly ({describe(exc)}).")
     with transaction.atomic():
         generation, output = _locked(pk)
         if output.state != OutputState.COPYING or output.attempts != attempt:
@@ -330,8 +340,11 @@ def copy_pending_outputs(
         for done, pk in enumerate(pks, start=1):
             try:
                 output = copy_output(pk, session=session)
-            except GenerationOutput.DoesNotExist:
+            except ObjectDoesNotExist:
                 counts["skipped"] += 1
+            except Exception:  # the bookkeeping itself (the database): the next sweep retries
+                logger.exception("The sweep could not copy output row %d.", pk)
+                counts["failed"] += 1
             else:
                 counts[output.state if output.state in OUTCOMES else "skipped"] += 1
                 if on_output is not None:

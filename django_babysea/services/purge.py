@@ -1,10 +1,12 @@
 """Bounded tables: delete old webhook deliveries and ledger rows in batches.
 
-Deliveries older than ``DELIVERY_RETENTION_DAYS`` are deleted once they are done with
-(``processed`` or ``ignored``); ``failed``, ``deferred`` and ``received`` ones are kept whatever
-their age, because they still need someone's attention or a replay. Ledger rows older than
-``LEDGER_RETENTION_DAYS`` are deleted with queryset deletes, the only sanctioned way around the
-ledger's append-only rule.
+Deliveries received more than ``DELIVERY_RETENTION_DAYS`` ago are deleted when they are done
+with (``processed`` or ``ignored``), or ``deferred`` for a generation this site does not have:
+one created elsewhere with the same account, whose create response never comes. ``failed``,
+``invalid`` and ``received`` ones are kept whatever their age, because they still need
+someone's attention or a replay, and so is a ``deferred`` one whose generation exists here
+(it should have been applied). Ledger rows older than ``LEDGER_RETENTION_DAYS`` are deleted
+with queryset deletes, the only sanctioned way around the ledger's append-only rule.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from django_babysea.conf import babysea_settings
-from django_babysea.models import CreditEvent, DeliveryState, WebhookDelivery
+from django_babysea.models import CreditEvent, DeliveryState, Generation, WebhookDelivery
 
 from . import dispatch
 
@@ -32,9 +35,11 @@ def purgeable(now: datetime | None = None) -> dict[str, models.QuerySet[Any]]:
     now = now or timezone.now()
     delivery_cutoff = now - timedelta(days=babysea_settings.DELIVERY_RETENTION_DAYS)
     ledger_cutoff = now - timedelta(days=babysea_settings.LEDGER_RETENTION_DAYS)
+    local = Generation.objects.filter(generation_id=OuterRef("generation_id"))
     return {
-        "deliveries": WebhookDelivery.objects.filter(
-            state__in=DONE_STATES, received_at__lt=delivery_cutoff
+        "deliveries": WebhookDelivery.objects.alias(known=Exists(local)).filter(
+            Q(state__in=DONE_STATES) | Q(state=DeliveryState.DEFERRED, known=False),
+            received_at__lt=delivery_cutoff,
         ),
         "credit_events": CreditEvent.objects.filter(created_at__lt=ledger_cutoff),
     }
@@ -43,7 +48,8 @@ def purgeable(now: datetime | None = None) -> dict[str, models.QuerySet[Any]]:
 def purge(
     now: datetime | None = None, batch_size: int = 1000, *, dry_run: bool = False
 ) -> dict[str, int]:
-    """Delete old done deliveries and old ledger rows, ``batch_size`` rows per transaction.
+    """Delete old done (or orphaned deferred) deliveries and old ledger rows, ``batch_size``
+    rows per transaction.
 
     Returns ``{"deliveries": n, "credit_events": m}``: the rows deleted, or with ``dry_run``
     the rows that would be.

@@ -83,6 +83,42 @@ def test_policy_refuses_a_host_with_any_private_address() -> None:
     )
 
 
+def resolving_to(address: str) -> SourcePolicy:
+    return SourcePolicy.build(["cdn.us.babysea.ai"], resolver=lambda h, p: [address])
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 (RFC 6052)
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),
+        ("64:ff9b::192.168.1.1", "192.168.1.1"),
+        ("64:ff9b:1::a00:1", "10.0.0.1"),  # local-use NAT64 (RFC 8215), /96 layout
+        # 127.0.0.1 in the /48 layout: the /96 layout reads 8.8.8.8, the /64 one 0.1.0.8.
+        ("64:ff9b:1:7f00:0:100:808:808", "0.1.0.8"),
+        ("2002:a00:1::", "10.0.0.1"),  # 6to4
+        ("2002:7f00:1:1::1", "127.0.0.1"),
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::a00:1", "10.0.0.1"),
+        ("::ffff:10.0.0.1", "10.0.0.1"),  # IPv4-mapped
+        ("::ffff:0:a9fe:a9fe", "169.254.169.254"),  # IPv4-translated (SIIT)
+    ],
+)
+def test_policy_judges_ipv6_by_the_ipv4_address_it_embeds(address: str, embedded: str) -> None:
+    with pytest.raises(DownloadError) as refused:
+        resolving_to(address).check("https://cdn.us.babysea.ai/x.png")
+    assert refused.value.reason == Reason.PRIVATE_ADDRESS
+    assert f"({address}, which embeds {embedded})" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::808:808", "64:ff9b::5db8:d822", "2002:808:808::1", "::ffff:8.8.8.8"]
+)
+def test_policy_allows_ipv6_embedding_a_public_ipv4_address(address: str) -> None:
+    target = resolving_to(address).check("https://cdn.us.babysea.ai/x.png")
+    assert target.request_url == f"https://[{address}]/x.png"
+
+
 def test_policy_reports_resolution_failures() -> None:
     def broken(host: str, port: int) -> list[str]:
         raise OSError("no such host")

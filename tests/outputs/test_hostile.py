@@ -65,6 +65,9 @@ def uncopied(sandbox: Sandbox) -> Generation:
         ("https://169.254.169.254/latest", ["169.254.169.254"], "private_address", "non-public"),
         ("https://[::1]:9/a.png", ["::1"], "private_address", "non-public"),
         ("https://[::ffff:127.0.0.1]/a.png", ["::ffff:127.0.0.1"], "private_address", "127"),
+        ("https://[64:ff9b::7f00:1]/a.png", ["64:ff9b::7f00:1"], "private_address", "non-public"),
+        ("https://[2002:a00:1::]/a.png", ["2002:a00:1::"], "private_address", "non-public"),
+        ("https://[::127.0.0.1]/a.png", ["::127.0.0.1"], "private_address", "non-public"),
     ],
 )
 def test_sources_refused_before_any_request(

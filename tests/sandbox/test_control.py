@@ -117,7 +117,15 @@ def test_keys_travel_tick_and_reset(control: httpx.Client, sandbox: Sandbox) -> 
 
 
 def test_control_is_loopback_only(sandbox: Sandbox) -> None:
-    request = Request("GET", "/_sandbox/", "/_sandbox/", {}, {}, None, False, "10.1.2.3")
-    assert handle_control(sandbox.driver, request).status == 403
-    local = Request("GET", "/_sandbox/", "/_sandbox/", {}, {}, None, False, "::1")
+    headers = {"Host": f"127.0.0.1:{sandbox.port}"}
+    address = ("127.0.0.1", sandbox.port)
+    request = Request(
+        "GET", "/_sandbox/", "/_sandbox/", {}, headers, None, False, "10.1.2.3", 0.0, address
+    )
+    refused = handle_control(sandbox.driver, request)
+    assert (refused.status, refused.content_type) == (403, "application/json")
+    assert b"loopback clients only" in refused.body
+    local = Request(
+        "GET", "/_sandbox/", "/_sandbox/", {}, headers, None, False, "::1", 0.0, address
+    )
     assert handle_control(sandbox.driver, local).status == 200

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_babysea.sandbox.cli import add_arguments, build_sandboxes, serve_forever
+from django_babysea.sandbox.extra import MissingExtra, require_extra
 
 
 class Command(BaseCommand):
@@ -18,7 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
+            require_extra()
             sandboxes = build_sandboxes(options)
             serve_forever(sandboxes, options["faults"], self.stdout)
-        except (ValueError, OSError) as exc:
+        except (MissingExtra, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc

@@ -44,7 +44,8 @@ def beat_schedule(
     queue: str | None = None,
     prefix: str = "django-babysea",
 ) -> dict[str, dict[str, Any]]:
-    """Beat entries: poll unfinished generations (60 s), copy output files not stored yet
+    """Beat entries: resend generations a failed send left ``created`` and poll unfinished ones
+    (one ``poll_generations`` task, every 60 s), copy output files not stored yet
     (every 5 minutes: retries failed copies and picks up any the success-time job missed before
     BabySea's retention window deletes them), sync with BabySea's list (hourly) and purge old
     rows (daily).

@@ -9,7 +9,7 @@ take primary keys or plain values, call one service, and add only what a queue n
 - ``acks_late``: the message is acknowledged after the job ran, so a worker lost mid-job
   leaves it to be delivered again (the services are idempotent: running twice is safe);
 - retries with exponential backoff and full jitter on transient failures: whatever the
-  services call retryable (:func:`django_babysea.services.generations.is_retryable`: the
+  services call retryable (:func:`django_babysea.services.sending.is_retryable`: the
   client's ``NetworkError``, ``RequestTimeoutError``, ``ResponseValidationError`` and an
   ``APIError`` whose ``retryable`` is true, waiting at least its ``Retry-After``) and
   :class:`django.db.OperationalError`;
@@ -33,7 +33,7 @@ from django.db import OperationalError
 import django_babysea.services  # noqa: F401  (importing the services registers their jobs)
 from django_babysea.client.errors import APIError
 from django_babysea.services import dispatch
-from django_babysea.services.generations import is_retryable as _service_retryable
+from django_babysea.services.sending import is_retryable as _service_retryable
 
 __all__ = [
     "KNOWN_JOBS",
@@ -53,6 +53,7 @@ KNOWN_JOBS: Final = (
     "send_generation",
     "refresh_generation",
     "poll_generations",
+    "resend_generations",
     "sync_generations",
     "purge",
     "process_delivery",
@@ -157,6 +158,7 @@ sync_tasks()
 send_generation = TASKS["send_generation"]
 refresh_generation = TASKS["refresh_generation"]
 poll_generations = TASKS["poll_generations"]
+resend_generations = TASKS["resend_generations"]
 sync_generations = TASKS["sync_generations"]
 purge = TASKS["purge"]
 process_delivery = TASKS["process_delivery"]

@@ -13,7 +13,12 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from . import _operations as ops
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_REGION, DEFAULT_TIMEOUT
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_REGION,
+    DEFAULT_TIMEOUT,
+)
 from ._core import ClientIdentity, Core, Done, Retry
 from ._polling import DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poll, next_offset
 from ._request import Operation
@@ -52,13 +57,16 @@ class AsyncBabySea(ClientIdentity):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         *,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        self._core = Core.create(api_key, region, base_url, timeout, max_retries, random)
+        self._core = Core.create(
+            api_key, region, base_url, timeout, max_retries, random, max_retry_after
+        )
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either transport or http_client, not both.")
         self._owns_http = http_client is None

@@ -11,7 +11,12 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from . import _operations as ops
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_REGION, DEFAULT_TIMEOUT
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_REGION,
+    DEFAULT_TIMEOUT,
+)
 from ._core import ClientIdentity, Core, Done, Retry
 from ._polling import DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poll, next_offset
 from ._request import Operation
@@ -42,7 +47,9 @@ class BabySea(ClientIdentity):
     """BabySea API client. Thread-safe; reuse one instance (it keeps connections alive).
 
     ``base_url`` overrides ``region`` (a trailing ``/`` or ``/v1`` is dropped). ``timeout`` is in
-    seconds per request; ``max_retries`` is the number of retries after the first attempt.
+    seconds per request; ``max_retries`` is the number of retries after the first attempt;
+    ``max_retry_after`` is the longest ``Retry-After`` (seconds) honoured before a retry: a
+    longer one raises the error at once instead of sleeping.
     ``transport`` or ``http_client`` replace the HTTP layer (a given ``http_client`` is not closed
     by :meth:`close`). ``sleep``, ``clock`` and ``random`` drive retry back-off and polling; tests
     replace them.
@@ -56,13 +63,16 @@ class BabySea(ClientIdentity):
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         *,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        self._core = Core.create(api_key, region, base_url, timeout, max_retries, random)
+        self._core = Core.create(
+            api_key, region, base_url, timeout, max_retries, random, max_retry_after
+        )
         if http_client is not None and transport is not None:
             raise ConfigurationError("Pass either transport or http_client, not both.")
         self._owns_http = http_client is None

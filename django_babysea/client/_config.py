@@ -26,6 +26,8 @@ REGIONS: Final[dict[str, str]] = {
 DEFAULT_REGION: Final = "us"
 DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_MAX_RETRIES: Final = 2
+#: Longest ``Retry-After`` (seconds) a client waits before retrying; above it the error is raised.
+DEFAULT_MAX_RETRY_AFTER: Final = 60.0
 
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_\-:.]{1,255}")
 # Printable ASCII without spaces: anything else could never travel in an HTTP header.
@@ -101,6 +103,12 @@ def check_timeout(value: float, name: str) -> float:
     return float(value)
 
 
+def check_max_retry_after(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ConfigurationError("max_retry_after must be a number of seconds >= 0.")
+    return float(value)
+
+
 def check_retries(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigurationError("max_retries must be an integer >= 0.")
@@ -116,6 +124,7 @@ class ClientConfig:
     origin: str
     timeout: float
     max_retries: int
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
 
     @classmethod
     def create(
@@ -125,6 +134,7 @@ class ClientConfig:
         base_url: str | None,
         timeout: float,
         max_retries: int,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> ClientConfig:
         return cls(
             api_key=check_api_key(api_key),
@@ -132,4 +142,5 @@ class ClientConfig:
             origin=resolve_origin(region, base_url),
             timeout=check_timeout(timeout, "timeout"),
             max_retries=check_retries(max_retries),
+            max_retry_after=check_max_retry_after(max_retry_after),
         )

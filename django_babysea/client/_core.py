@@ -9,13 +9,14 @@ never headers.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import httpx
 
-from ._config import ClientConfig
+from ._config import DEFAULT_MAX_RETRY_AFTER, ClientConfig
 from ._request import Operation, build_request
 from ._response import parse_error, parse_success
 from ._retry import RetryPolicy
@@ -58,9 +59,17 @@ class Core:
         timeout: float,
         max_retries: int,
         random: Callable[[], float],
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> Core:
-        config = ClientConfig.create(api_key, region, base_url, timeout, max_retries)
-        return cls(config, RetryPolicy(max_retries=config.max_retries, random=random))
+        config = ClientConfig.create(
+            api_key, region, base_url, timeout, max_retries, max_retry_after
+        )
+        policy = RetryPolicy(
+            max_retries=config.max_retries,
+            max_retry_after=config.max_retry_after,
+            random=random,
+        )
+        return cls(config, policy)
 
     def describe(self, name: str) -> str:
         """The client's ``repr``: where it talks to, never the key."""
@@ -106,6 +115,7 @@ class Core:
 
     def on_exception(self, operation: Operation[T], exc: httpx.HTTPError, attempt: int) -> Retry:
         spec = operation.spec
+        url = strip_request(exc)
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
             logger.info("BabySea %s %s timed out (attempt %d)", spec.method, spec.path, attempt)
             raise RequestTimeoutError(self.config.timeout) from exc
@@ -116,8 +126,36 @@ class Core:
             f"; retrying in {delay:.2f}s" if delay is not None else "",
         )
         if delay is None:
-            raise NetworkError(exc, attempts=attempt, retryable=spec.replay_safe) from exc
+            raise NetworkError(
+                exc,
+                attempts=attempt,
+                retryable=spec.replay_safe,
+                description=describe_transport_error(exc, url),
+            ) from exc
         return Retry(delay)
+
+
+def strip_request(exc: httpx.HTTPError) -> str | None:
+    """Replace the request an httpx exception carries by a bare copy (method and URL, no
+    headers), so the ``Authorization`` header never travels with the exception into a pickle
+    (a Celery result backend), a log record or an error report. Returns the URL."""
+    try:
+        request = exc.request
+    except RuntimeError:  # raised without a request
+        return None
+    exc.request = httpx.Request(request.method, request.url)
+    return str(request.url)
+
+
+def describe_transport_error(exc: httpx.HTTPError, url: str | None) -> str:
+    """One phrase naming what failed and where: ``Could not connect to <url>: Connection
+    refused``."""
+    reason = re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc).strip()) or type(exc).__name__
+    if url is None:
+        return reason
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return f"Could not connect to {url}: {reason}"
+    return f"{reason} ({url})"
 
 
 def _request_id(response: httpx.Response) -> str | None:

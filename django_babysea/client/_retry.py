@@ -2,7 +2,9 @@
 
 * An API error whose envelope says ``retryable: true`` is retried while attempts remain, after
   ``Retry-After`` seconds when the response gave them, else after full-jitter backoff
-  ``random() * min(base * 2 ** (attempt - 1), cap)``.
+  ``random() * min(base * 2 ** (attempt - 1), cap)``. A ``Retry-After`` longer than
+  ``max_retry_after`` is not slept through: the error is raised at once, so a caller never
+  waits minutes inside one call.
 * A transport failure is retried only when the request is safe to send twice: GET, DELETE, HEAD,
   or a POST that carries an Idempotency-Key.
 * Everything else (and a timeout, decided by the caller) is final.
@@ -26,6 +28,7 @@ class RetryPolicy:
     max_retries: int = 2
     base_delay: float = 1.0
     max_delay: float = 30.0
+    max_retry_after: float = 60.0
     random: Callable[[], float] = field(default=_random.random, repr=False)
 
     @property
@@ -41,7 +44,7 @@ class RetryPolicy:
         if not error.retryable or attempt >= self.max_attempts:
             return None
         if error.retry_after is not None:
-            return error.retry_after
+            return error.retry_after if error.retry_after <= self.max_retry_after else None
         return self.backoff(attempt)
 
     def after_transport_error(self, *, replay_safe: bool, attempt: int) -> float | None:

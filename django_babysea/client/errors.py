@@ -215,13 +215,24 @@ def api_error_class(code: str, status: int) -> type[APIError]:
 class NetworkError(BabySeaError):
     """The request could not be completed: DNS, refused or reset connection, dropped response.
 
+    The message names the URL tried. ``cause`` is the transport exception; the client strips the
+    request it carries down to method and URL, so no header (the API key) is ever pickled or
+    logged with it.
+
     ``retryable`` is true when the request was eligible for transport retries (GET, DELETE, or a
     POST with an Idempotency-Key) and they ran out; ``attempts`` counts every try.
     """
 
-    def __init__(self, cause: BaseException, *, attempts: int, retryable: bool) -> None:
+    def __init__(
+        self,
+        cause: BaseException,
+        *,
+        attempts: int,
+        retryable: bool,
+        description: str | None = None,
+    ) -> None:
         plural = "attempt" if attempts == 1 else "attempts"
-        super().__init__(f"Network error after {attempts} {plural}: {cause}")
+        super().__init__(f"Network error after {attempts} {plural}: {description or cause}")
         self.cause = cause
         self.attempts = attempts
         self.retryable = retryable

@@ -13,13 +13,11 @@ from .generations import (
     create_generation,
     delete_generation,
     estimate,
-    poll_generations,
     refresh_generation,
-    send_generation,
     submit_generation,
-    sync_generations,
 )
 from .ledger import record_low_balance, record_reserve, record_settlement
+from .many import Resent, poll_generations, resend_generations, sync_generations
 from .outputs import (
     copy_candidates,
     copy_output,
@@ -29,10 +27,12 @@ from .outputs import (
     record_outputs,
 )
 from .purge import purge
+from .sending import is_retryable, send_generation
 from .webhooks import attach_generation_id, process_deferred, process_delivery, store_delivery
 
 __all__ = [
     "GenerationNotSentError",
+    "Resent",
     "apply_event",
     "attach_generation_id",
     "cancel_generation",
@@ -45,6 +45,7 @@ __all__ = [
     "delete_local_copies",
     "estimate",
     "get_client",
+    "is_retryable",
     "poll_generations",
     "process_deferred",
     "process_delivery",
@@ -54,6 +55,7 @@ __all__ = [
     "record_reserve",
     "record_settlement",
     "refresh_generation",
+    "resend_generations",
     "send_generation",
     "store_delivery",
     "submit_generation",

@@ -15,7 +15,7 @@ from django_babysea.conf import babysea_settings
 
 __all__ = ["clear_clients", "get_client"]
 
-_Key = tuple[str, str, str | None, float, int]
+_Key = tuple[str, str, str | None, float, int, float]
 
 #: Clients kept at most; the oldest is closed when a new settings tuple appears.
 MAX_CLIENTS: Final = 8
@@ -26,7 +26,8 @@ _lock = threading.Lock()
 
 def get_client() -> BabySea:
     """A client configured from ``settings.BABYSEA`` (API_KEY, REGION, BASE_URL, TIMEOUT,
-    MAX_RETRIES). Raises :class:`~django_babysea.client.ConfigurationError` when no key is set."""
+    MAX_RETRIES, MAX_RETRY_AFTER). Raises :class:`~django_babysea.client.ConfigurationError`
+    when no key is set."""
     api_key = babysea_settings.API_KEY
     if not api_key:
         raise ConfigurationError(
@@ -39,6 +40,7 @@ def get_client() -> BabySea:
         babysea_settings.BASE_URL,
         babysea_settings.TIMEOUT,
         babysea_settings.MAX_RETRIES,
+        babysea_settings.MAX_RETRY_AFTER,
     )
     with _lock:
         client = _clients.get(key)
@@ -52,6 +54,7 @@ def get_client() -> BabySea:
                 base_url=key[2],
                 timeout=key[3],
                 max_retries=key[4],
+                max_retry_after=key[5],
             )
             _clients[key] = client
         return client

@@ -69,6 +69,35 @@ def test_retry_after_is_honoured(
     assert len(server.seen()) == 2
 
 
+def test_retry_after_above_the_cap_raises_instead_of_sleeping(
+    make_client: MakeClient, server: ScriptedServer, fake_time: FakeTime
+) -> None:
+    client = make_client(max_retries=3, max_retry_after=10)
+    limited = Reply.example("error_rate_limit", 429, headers={"Retry-After": "11"})
+    server.script("GET", STATUS, limited)
+    with pytest.raises(RateLimitError) as caught:
+        client.status()
+    assert caught.value.retry_after == 11
+    assert fake_time.sleeps == []
+    assert len(server.seen()) == 1
+    # At the cap it still waits.
+    at_cap = Reply.example("error_rate_limit", 429, headers={"Retry-After": "10"})
+    server.script("GET", STATUS, at_cap, Reply.example("status"))
+    client.status()
+    assert fake_time.sleeps == [10.0]
+
+
+def test_default_retry_after_cap_is_a_minute(
+    client: BabySea, server: ScriptedServer, fake_time: FakeTime
+) -> None:
+    limited = Reply.example("error_rate_limit", 429, headers={"Retry-After": "3600"})
+    server.script("GET", STATUS, limited)
+    with pytest.raises(RateLimitError):
+        client.status()
+    assert fake_time.sleeps == []
+    assert RetryPolicy().max_retry_after == 60.0
+
+
 def test_non_retryable_error_is_raised_at_once(
     client: BabySea, server: ScriptedServer, fake_time: FakeTime
 ) -> None:

@@ -9,9 +9,23 @@ from pathlib import Path
 import pytest
 
 from django_babysea.sandbox import Sandbox
-from tests.services.conftest import MODEL, PROMPT, remote, sandbox
+from tests.services.conftest import (
+    MODEL,
+    PROMPT,
+    no_remote_call_in_a_transaction,
+    remote,
+    sandbox,
+)
 
-__all__ = ["MODEL", "PROMPT", "Manage", "manage", "remote", "sandbox"]
+__all__ = [
+    "MODEL",
+    "PROMPT",
+    "Manage",
+    "manage",
+    "no_remote_call_in_a_transaction",
+    "remote",
+    "sandbox",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = ROOT / "example_project" / "manage.py"

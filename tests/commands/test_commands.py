@@ -12,12 +12,17 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from django_babysea.client import BabySea
+from django_babysea.client import BabySea, NetworkError
 from django_babysea.management.commands._babysea import ProgressBar
 from django_babysea.management.commands.babysea_generate import Command as GenerateCommand
 from django_babysea.models import DeliveryState, Generation, WebhookDelivery
 from django_babysea.sandbox import Sandbox
-from django_babysea.services import refresh_generation, submit_generation
+from django_babysea.services import (
+    create_generation,
+    refresh_generation,
+    send_generation,
+    submit_generation,
+)
 from tests.core.helpers import encode, webhook_payload
 
 from .conftest import MODEL, PROMPT, Manage
@@ -264,7 +269,7 @@ def test_purge(sandbox: Sandbox) -> None:
     out, _ = run("babysea_purge", "--batch-size", "1")
     assert out.startswith("Deleted 1 webhook deliveries")
     assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [kept.pk]
-    with pytest.raises(CommandError, match="batch_size must be at least 1"):
+    with pytest.raises(CommandError, match="--batch-size must be 1 or more, not 0"):
         run("babysea_purge", "--batch-size", "0")
 
 
@@ -291,3 +296,81 @@ def test_status_without_a_key_is_one_line(
     with override_settings(BABYSEA={"API_KEY": ""}), pytest.raises(CommandError) as caught:
         run("babysea_status")
     assert str(caught.value).startswith("No BabySea API key")
+
+
+# -- resend; values the database would refuse --------------------------------------------------
+
+
+def test_resend_and_poll_send_rows_a_failed_send_left_created(
+    sandbox: Sandbox, remote: BabySea
+) -> None:
+    sandbox.auto_advance = False
+    sandbox.inject("crash_after_commit", method="POST", path="/v1/generate/*")
+    generation = create_generation(MODEL, {"generation_prompt": PROMPT})
+    with pytest.raises(NetworkError):
+        send_generation(generation.pk)
+    out, _ = run("babysea_sync")
+    assert out == "Synced: 1 created, 0 updated.\n"  # BabySea had it: a second, ownerless row
+    out, _ = run("babysea_resend")
+    assert out == "Resent: 1 accepted, 0 rejected.\n"
+    row = Generation.objects.get()  # the synced row was folded into ours
+    assert row.pk == generation.pk
+    assert str(row.generation_id) == remote.list_generations().generations[0].generation_id
+
+    again = create_generation(MODEL, {"generation_prompt": "A walrus"})
+    sandbox.inject("drop", method="POST", path="/v1/generate/*")
+    with pytest.raises(NetworkError):
+        send_generation(again.pk)
+    sandbox.inject("drop", method="POST", path="/v1/generate/*")
+    with pytest.raises(CommandError) as caught:
+        run("babysea_resend")
+    assert str(caught.value).startswith("Resent: 0 accepted, 0 rejected. Stopped: Network error")
+    out, _ = run("babysea_poll")
+    assert out == "Resent: 1 accepted, 0 rejected.\nRefreshed 2 generations.\n"
+    out, _ = run("babysea_poll", "--no-resend")
+    assert out == "Refreshed 2 generations.\n"
+
+
+TOO_BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("babysea_poll", "--limit", TOO_BIG),
+        ("babysea_resend", "--limit", TOO_BIG),
+        ("babysea_copy_outputs", "--limit", TOO_BIG),
+        ("babysea_purge", "--batch-size", TOO_BIG),
+        ("babysea_resend", "--limit", "0"),
+        ("babysea_generate", PROMPT, "--model", "lab/" + "m" * 300),
+        ("babysea_generate", PROMPT, "--model", MODEL, "--field", "seed=1e999"),
+        ("babysea_generate", PROMPT, "--model", MODEL, "--field", "seed=-1e999"),
+        ("babysea_generate", "nul \x00 byte", "--model", MODEL),
+    ],
+)
+def test_values_the_database_refuses_are_one_line_errors(
+    sandbox: Sandbox, args: tuple[str, ...]
+) -> None:
+    with pytest.raises(CommandError) as caught:
+        run(*args)
+    message = str(caught.value)
+    assert message
+    assert "\n" not in message
+    assert not Generation.objects.exists()
+    assert not [r for r in sandbox.received() if r.get("method") == "POST"]
+
+
+def test_a_refused_value_as_a_process_exits_1_with_one_line(
+    sandbox: Sandbox, manage: Manage
+) -> None:
+    assert manage("migrate", "--no-input", "-v", "0").returncode == 0
+    for args in (
+        ("babysea_poll", "--limit", TOO_BIG),
+        ("babysea_generate", PROMPT, "--model", "lab/" + "m" * 300),
+        ("babysea_generate", PROMPT, "--model", MODEL, "--field", "seed=1e999"),
+    ):
+        done = manage(*args)
+        assert done.returncode == 1, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, done.stderr
+        assert lines[0].startswith("CommandError: ")

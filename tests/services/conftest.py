@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from django_babysea.client import BabySea
@@ -42,3 +44,39 @@ def remote(sandbox: Sandbox) -> Iterator[BabySea]:
     """A client of the same account, to see BabySea's side or make generations elsewhere."""
     with BabySea(sandbox.api_key, base_url=sandbox.url, max_retries=0) as client:
         yield client
+
+
+class AtomicCalls:
+    """Every HTTP request made while the calling thread was inside ``transaction.atomic()``."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def record(self, request: httpx.Request) -> None:
+        if connection.in_atomic_block:
+            self.calls.append(f"{request.method} {request.url.path}")
+
+
+@pytest.fixture(autouse=True)
+def no_remote_call_in_a_transaction(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AtomicCalls]:
+    """Fail a test whose code called BabySea inside a database transaction.
+
+    Only meaningful for ``transaction=True`` tests: the others run inside pytest-django's own
+    transaction, where every call is "inside".
+    """
+    recorder = AtomicCalls()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield recorder
+        return
+    real = httpx.HTTPTransport.handle_request
+
+    def handle_request(self: httpx.HTTPTransport, sent: httpx.Request) -> httpx.Response:
+        recorder.record(sent)
+        return real(self, sent)
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    yield recorder
+    assert recorder.calls == [], f"BabySea called inside a transaction: {recorder.calls}"

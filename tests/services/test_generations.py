@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 
 from django_babysea.client import (
     BabySea,
@@ -20,12 +21,13 @@ from django_babysea.services import (
     create_generation,
     delete_generation,
     estimate,
+    get_client,
     refresh_generation,
     send_generation,
     submit_generation,
 )
 
-from .conftest import MODEL, PROMPT
+from .conftest import MODEL, PROMPT, AtomicCalls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +59,12 @@ def test_create_generation_decides_kind_and_prompt() -> None:
         ("", {"generation_prompt": PROMPT}, "model identifier"),
         (MODEL, {}, "generation_prompt is required"),
         (MODEL, {"generation_prompt": PROMPT, "ratio": "1:1"}, "Unknown field"),
+        ("lab/" + "m" * 300, {"generation_prompt": PROMPT}, "304 characters long; at most 200"),
+        (MODEL, {"generation_prompt": PROMPT, "generation_seed": float("inf")}, "generation_seed"),
+        (MODEL, {"generation_prompt": PROMPT, "generation_x": [1, float("nan")]}, "not a finite"),
+        (MODEL, {"generation_prompt": "a\x00b"}, "NUL"),
+        (MODEL, {"generation_prompt": PROMPT, "generation_x": {"k": b"raw"}}, "bytes"),
+        (MODEL, {"generation_prompt": PROMPT, "generation_x": object()}, "cannot be stored"),
     ],
 )
 def test_create_generation_refuses_bad_input(
@@ -224,10 +232,39 @@ def test_estimate(sandbox: Sandbox) -> None:
 def test_jobs_are_registered(sandbox: Sandbox) -> None:
     from django_babysea.services import dispatch
 
-    for name in ("send_generation", "refresh_generation", "poll_generations", "sync_generations"):
-        assert dispatch.JOBS[name].startswith("django_babysea.services.generations.")
+    for name in (
+        "send_generation",
+        "refresh_generation",
+        "poll_generations",
+        "resend_generations",
+        "sync_generations",
+    ):
+        assert dispatch.job(name).__module__.startswith("django_babysea.services.")
     assert dispatch.JOBS["purge"] == "django_babysea.services.purge.purge"
     sandbox.auto_advance = False
     generation = submit_generation(MODEL, generation_prompt=PROMPT)
     sandbox.advance(str(generation.generation_id), to="succeeded")
     assert dispatch.job("refresh_generation")(str(generation.pk)).status == "succeeded"
+
+
+def test_a_call_inside_a_transaction_is_caught(
+    sandbox: Sandbox, no_remote_call_in_a_transaction: AtomicCalls
+) -> None:
+    """The autouse guard sees a BabySea call made inside atomic() (and none outside)."""
+    get_client().status()
+    assert no_remote_call_in_a_transaction.calls == []
+    with transaction.atomic():
+        get_client().status()
+    assert no_remote_call_in_a_transaction.calls == ["GET /v1/status"]
+    no_remote_call_in_a_transaction.calls.clear()
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2**63, 10**20, True, 1.5])
+def test_limits_out_of_the_database_range_are_refused(sandbox: Sandbox, limit: object) -> None:
+    from django_babysea.services import poll_generations, resend_generations
+
+    with pytest.raises(ValueError, match="limit must be"):
+        poll_generations(limit)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="limit must be"):
+        resend_generations(limit)  # type: ignore[arg-type]
+    assert sandbox.received() == []

@@ -9,11 +9,27 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import DataError
 
 from django_babysea.client import BabySeaError
 
-#: Exceptions a command turns into one line on stderr and exit status 1.
-USER_ERRORS = (BabySeaError, ValueError, ObjectDoesNotExist)
+#: Exceptions a command turns into one line on stderr and exit status 1. DataError and
+#: OverflowError are the database refusing a value (too long, out of range) that no check
+#: caught first.
+USER_ERRORS = (BabySeaError, ValueError, ObjectDoesNotExist, DataError, OverflowError)
+
+#: The largest integer every supported database stores (a signed 64-bit column).
+MAX_INTEGER = 2**63 - 1
+
+
+def whole_number(value: int | None, option: str, minimum: int = 1) -> int | None:
+    """``value`` when it is None or within ``minimum``..:data:`MAX_INTEGER`, else a
+    one-line ``CommandError`` naming ``option``."""
+    if value is not None and value < minimum:
+        raise CommandError(f"{option} must be {minimum} or more, not {value}.")
+    if value is not None and value > MAX_INTEGER:
+        raise CommandError(f"{option} must be at most {MAX_INTEGER}, not {value}.")
+    return value
 
 
 def one_line(exc: BaseException) -> str:

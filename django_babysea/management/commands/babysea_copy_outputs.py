@@ -15,7 +15,7 @@ from django_babysea.models import Generation, GenerationOutput, OutputState
 from django_babysea.services import copy_candidates, copy_outputs, copy_pending_outputs
 from django_babysea.services.outputs import OUTCOMES
 
-from ._babysea import BabySeaCommand, ProgressBar
+from ._babysea import BabySeaCommand, ProgressBar, whole_number
 
 
 def find_generation(text: str) -> Generation:
@@ -68,9 +68,7 @@ class Command(BabySeaCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        limit: int | None = options["limit"]
-        if limit is not None and limit < 1:
-            raise CommandError(f"--limit must be 1 or more, not {limit}.")
+        limit = whole_number(options["limit"], "--limit")
         generation = find_generation(options["generation"]) if options["generation"] else None
         if generation is not None and limit is not None:
             raise CommandError("--limit applies to the whole sweep, not to --generation.")

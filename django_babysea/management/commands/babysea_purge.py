@@ -8,7 +8,7 @@ from typing import Any
 from django_babysea.conf import babysea_settings
 from django_babysea.services import purge
 
-from ._babysea import BabySeaCommand
+from ._babysea import BabySeaCommand, whole_number
 
 
 class Command(BabySeaCommand):
@@ -25,7 +25,8 @@ class Command(BabySeaCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        counts = purge(batch_size=options["batch_size"], dry_run=options["dry_run"])
+        batch_size = whole_number(options["batch_size"], "--batch-size")
+        counts = purge(batch_size=batch_size or 1000, dry_run=options["dry_run"])
         verb = "Would delete" if options["dry_run"] else "Deleted"
         self.stdout.write(
             f"{verb} {counts['deliveries']} webhook deliveries (older than "

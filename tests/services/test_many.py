@@ -105,14 +105,16 @@ def _ledger(age: timedelta) -> CreditEvent:
     return event
 
 
-def test_purge_in_batches_keeps_failed_and_deferred() -> None:
+def test_purge_in_batches_keeps_failed_and_unprocessed() -> None:
     old, young = timedelta(days=31), timedelta(days=29)
     for _ in range(5):
         _delivery(DeliveryState.PROCESSED, old)
     _delivery(DeliveryState.IGNORED, old)
+    # Deferred for a generation this site does not have: purged like a processed one.
+    _delivery(DeliveryState.DEFERRED, old)
     kept = [
         _delivery(DeliveryState.FAILED, old),
-        _delivery(DeliveryState.DEFERRED, old),
+        _delivery(DeliveryState.INVALID, old),
         _delivery(DeliveryState.RECEIVED, old),
         _delivery(DeliveryState.PROCESSED, young),
     ]
@@ -120,9 +122,9 @@ def test_purge_in_batches_keeps_failed_and_deferred() -> None:
         _ledger(timedelta(days=366))
     recent = _ledger(timedelta(days=300))
 
-    assert purge(batch_size=2, dry_run=True) == {"deliveries": 6, "credit_events": 3}
-    assert WebhookDelivery.objects.count() == 10
-    assert purge(batch_size=2) == {"deliveries": 6, "credit_events": 3}
+    assert purge(batch_size=2, dry_run=True) == {"deliveries": 7, "credit_events": 3}
+    assert WebhookDelivery.objects.count() == 11
+    assert purge(batch_size=2) == {"deliveries": 7, "credit_events": 3}
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {d.pk for d in kept}
     assert list(CreditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
     assert purge() == {"deliveries": 0, "credit_events": 0}

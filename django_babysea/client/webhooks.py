@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable
 from typing import Final, Literal
@@ -25,6 +26,9 @@ __all__ = [
 
 DEFAULT_TOLERANCE: Final = 300
 SIGNATURE_HEADER: Final = "X-BabySea-Signature"
+#: ``t=``: Unix seconds as 1 to 12 ASCII digits. ``int()`` would also take a sign, spaces,
+#: underscores, other scripts' digits and hundreds of digits (which overflow the float clock).
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,12}", re.ASCII)
 
 Reason = Literal[
     "missing_signature",
@@ -79,12 +83,11 @@ def _parse_header(header: str) -> tuple[int, str]:
         )
     if not t_value or not v1_value:
         raise WebhookSignatureError("empty_part", "Signature header has an empty t= or v1= value.")
-    try:
-        return int(t_value), v1_value
-    except ValueError:
+    if not _TIMESTAMP.fullmatch(t_value):
         raise WebhookSignatureError(
-            "bad_timestamp", "Signature timestamp is not an integer."
-        ) from None
+            "bad_timestamp", "Signature timestamp is not a Unix time of at most 12 digits."
+        )
+    return int(t_value), v1_value
 
 
 def verify(

@@ -20,6 +20,7 @@ from django_babysea.models import CreditEvent, CreditEventKind, Generation, Gene
 from django_babysea.signals import credit_event_recorded, low_balance, send_on_commit
 
 __all__ = [
+    "fits_balance",
     "record_low_balance",
     "record_reserve",
     "record_settlement",
@@ -40,6 +41,13 @@ def to_credits(value: object) -> Decimal | None:
         return amount.quantize(THOUSANDTH) if amount.is_finite() else None
     except InvalidOperation:  # not a number, or too large to have 3 decimals
         return None
+
+
+def fits_balance(amount: Decimal) -> bool:
+    """Whether ``amount`` fits the ledger's ``balance`` column (12 digits, 3 of them decimals)."""
+    field = CreditEvent._meta.get_field("balance")
+    digits = int(getattr(field, "max_digits", 12)) - int(getattr(field, "decimal_places", 3))
+    return abs(amount) < Decimal(10) ** digits
 
 
 def _insert_once(lookup: Mapping[str, Any], **fields: Any) -> CreditEvent | None:
@@ -122,10 +130,13 @@ def record_settlement(
 def record_low_balance(data: Mapping[str, Any], *, delivery_id: UUID | str) -> CreditEvent | None:
     """Record a ``credits.low_balance`` alert once per delivery; None for a duplicate.
 
-    No credits move, so the amount is 0; ``balance`` is BabySea's ``current_balance``.
+    No credits move, so the amount is 0; ``balance`` is BabySea's ``current_balance``. Raises
+    ``ValueError`` when the balance is too large for the ledger.
     """
     delivery = str(UUID(str(delivery_id)))
     balance = to_credits(data.get("current_balance"))
+    if balance is not None and not fits_balance(balance):
+        raise ValueError("current_balance is too large for the ledger's balance column.")
     thresholds = data.get("thresholds_crossed")
     thresholds = list(thresholds) if isinstance(thresholds, list) else []
     event = _insert_once(

@@ -2,7 +2,9 @@
 
 A delivery is stored (committed) before it is processed, and processed in an atomic block of
 its own: when processing fails, its changes roll back but the row stays, marked ``failed`` with
-the error, and BabySea's retry (or a replay) processes it again. Deliveries for a generation whose
+the error, and BabySea's retry (or a replay) processes it again. A delivery whose payload can
+never be applied (see :mod:`.payloads`) is not applied at all: it is marked ``invalid`` with the
+reason and stays until a replay after a fix. Deliveries for a generation whose
 id is not known yet (the webhook beat the create response) wait as ``deferred`` until
 :func:`attach_generation_id` records the id.
 
@@ -12,15 +14,13 @@ guarantees above depend on each step committing on its own.
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,10 +29,13 @@ from django_babysea.models import DeliveryState, Generation, WebhookDelivery
 from . import dispatch
 from .events import apply_event, remote_generation_id
 from .ledger import record_low_balance
+from .payloads import GENERATION_EVENTS, LOW_BALANCE_EVENT, TEST_EVENT, decode_body, payload_problem
 
 __all__ = [
     "GENERATION_EVENTS",
+    "TRANSIENT_ERRORS",
     "attach_generation_id",
+    "is_transient",
     "process_deferred",
     "process_delivery",
     "process_delivery_by_pk",
@@ -41,14 +44,24 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-GENERATION_EVENTS: Final = frozenset(
-    {"generation.started", "generation.completed", "generation.failed", "generation.canceled"}
-)
-LOW_BALANCE_EVENT: Final = "credits.low_balance"
-TEST_EVENT: Final = "webhook.test"
 #: States in which a delivery is done with: a repeat is acknowledged without re-applying it.
 FINAL_STATES: Final = frozenset({DeliveryState.PROCESSED, DeliveryState.IGNORED})
 MAX_ERROR_LENGTH: Final = 8000
+#: Faults of our own that a later attempt can get past (database down, locked, lock timeout):
+#: the only ones for which BabySea should retry a delivery.
+TRANSIENT_ERRORS: Final = (OperationalError, InterfaceError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error it was raised from) is a :data:`TRANSIENT_ERRORS`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TRANSIENT_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def store_delivery(
@@ -87,8 +100,10 @@ def store_delivery(
 def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
     """Apply a stored delivery once; return the row with its new state.
 
-    A delivery already ``processed`` or ``ignored`` is returned untouched. An exception rolls
-    back everything the delivery changed, is saved on the row (state ``failed``) and re-raised.
+    A delivery already ``processed`` or ``ignored`` is returned untouched. One whose payload can
+    never be applied is left unapplied, in state ``invalid`` with the reason in ``error``. An
+    exception rolls back everything the delivery changed, is saved on the row (state ``failed``)
+    and re-raised; :func:`is_transient` tells whether a later attempt may succeed.
     """
     processed = _process_once(delivery.pk)
     if processed.state == DeliveryState.DEFERRED and _generation_known(processed):
@@ -114,12 +129,10 @@ def _process_once(pk: int) -> WebhookDelivery:
             delivery = WebhookDelivery.objects.select_for_update().get(pk=pk)
             if delivery.state in FINAL_STATES:
                 return delivery
-            delivery.state = _dispatch(delivery)
-            delivery.error = ""
+            delivery.state, delivery.error = _dispatch(delivery)
             if delivery.state in FINAL_STATES:
                 delivery.processed_at = timezone.now()
             delivery.save(update_fields=["state", "error", "processed_at"])
-            return delivery
     except Exception as exc:
         # The atomic block is rolled back; this update runs on its own, so the committed row
         # keeps the failure for the admin and for babysea_replay_webhooks.
@@ -127,29 +140,38 @@ def _process_once(pk: int) -> WebhookDelivery:
             state=DeliveryState.FAILED, error=_describe(exc)
         )
         raise
+    if delivery.state == DeliveryState.INVALID:
+        logger.error(
+            "Webhook delivery %s (%s) can never be applied as sent; stored as invalid: %s",
+            delivery.delivery_id,
+            delivery.event_type,
+            delivery.error,
+        )
+    return delivery
 
 
-def _dispatch(delivery: WebhookDelivery) -> DeliveryState:
-    source = f"webhook:{delivery.delivery_id}"
-    if delivery.event_type in GENERATION_EVENTS:
-        applied = apply_event(_webhook_data(delivery), source=source)
-        return DeliveryState.DEFERRED if applied is None else DeliveryState.PROCESSED
-    if delivery.event_type == LOW_BALANCE_EVENT:
-        record_low_balance(_webhook_data(delivery), delivery_id=delivery.delivery_id)
-        return DeliveryState.PROCESSED
-    if delivery.event_type == TEST_EVENT:
+def _dispatch(delivery: WebhookDelivery) -> tuple[DeliveryState, str]:
+    """The new state of ``delivery`` and its error text, after applying it when it can be."""
+    event = delivery.event_type
+    if event == TEST_EVENT:
         # The dashboard's "Send test event": nothing to apply, it only proves the endpoint works.
-        return DeliveryState.PROCESSED
-    logger.info("Ignoring webhook event %r (delivery %s).", delivery.event_type, delivery.pk)
-    return DeliveryState.IGNORED
-
-
-def _webhook_data(delivery: WebhookDelivery) -> Mapping[str, Any]:
-    payload = json.loads(delivery.body)
-    data = payload.get("webhook_data") if isinstance(payload, dict) else None
-    if not isinstance(data, dict):
-        raise ValueError(f"Delivery {delivery.delivery_id} has no webhook_data object.")
-    return data
+        return DeliveryState.PROCESSED, ""
+    if event not in GENERATION_EVENTS and event != LOW_BALANCE_EVENT:
+        logger.info("Ignoring webhook event %r (delivery %s).", event, delivery.pk)
+        return DeliveryState.IGNORED, ""
+    payload = decode_body(delivery.body)
+    if not isinstance(payload, dict):
+        raise ValueError(f"Delivery {delivery.delivery_id} is not a JSON object.")
+    data = payload.get("webhook_data")
+    problem = payload_problem(event, data)
+    if problem is not None or not isinstance(data, dict):
+        return DeliveryState.INVALID, problem or "webhook_data is not a JSON object."
+    source = f"webhook:{delivery.delivery_id}"
+    if event == LOW_BALANCE_EVENT:
+        record_low_balance(data, delivery_id=delivery.delivery_id)
+        return DeliveryState.PROCESSED, ""
+    applied = apply_event(data, source=source)
+    return (DeliveryState.DEFERRED if applied is None else DeliveryState.PROCESSED), ""
 
 
 def _generation_known(delivery: WebhookDelivery) -> bool:
@@ -160,8 +182,9 @@ def _generation_known(delivery: WebhookDelivery) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = "".join(traceback.format_exception(exc))
-    return text[-MAX_ERROR_LENGTH:]
+    text = "".join(traceback.format_exception(exc))[-MAX_ERROR_LENGTH:]
+    # A message may quote the payload: keep the text storable (no NUL, no lone surrogate).
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def process_deferred(generation_id: UUID) -> list[WebhookDelivery]:

@@ -162,3 +162,37 @@ def test_error_survives_pickling() -> None:
         verify(SECRET, BODY, "garbage", now=T)
     copy = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own object
     assert (copy.reason, str(copy)) == ("malformed_header", str(caught.value))
+
+
+@pytest.mark.parametrize(
+    "t_value",
+    [
+        "9" * 400,  # float(t) overflows: once an OverflowError and a 500
+        "-" + "1" * 401,
+        "1" * 13,
+        f"-{T}",
+        f"+{T}",
+        f" {T}",
+        f"{T} 0",
+        f"{T:_}",
+        str(T).translate(
+            str.maketrans(
+                "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+            )
+        ),
+        str(T).translate(
+            str.maketrans(
+                "0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"
+            )
+        ),
+        hex(T),
+    ],
+)
+def test_timestamp_must_be_a_few_ascii_digits(t_value: str) -> None:
+    assert reason_of(SECRET, BODY, f"t={t_value},v1={V1}", now=T) == "bad_timestamp"
+
+
+def test_twelve_digit_timestamps_are_parsed_then_judged_by_tolerance() -> None:
+    assert reason_of(SECRET, BODY, f"t={'9' * 12},v1={V1}", now=T) == ("timestamp_out_of_tolerance")
+    assert reason_of(SECRET, BODY, f"t=0,v1={V1}", now=T) == "timestamp_out_of_tolerance"
+    assert verify(SECRET, BODY, f"t={T:012d},v1={V1}", now=T) == T

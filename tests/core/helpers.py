@@ -107,7 +107,7 @@ def signed_headers(
     headers = {SIGNATURE_HEADER: sign(key or secret(), body, t)}
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return headers
     if isinstance(payload, dict):
         headers["X-BabySea-Event"] = str(payload.get("webhook_event", ""))
@@ -134,16 +134,38 @@ BAD_REQUESTS = {
     "signature of another body": "(signature_mismatch)",
     "stale timestamp": "(timestamp_out_of_tolerance)",
     "future timestamp": "(timestamp_out_of_tolerance)",
+    "timestamp of 400 digits": "(bad_timestamp)",
+    "negative timestamp of 400 digits": "(bad_timestamp)",
+    "signed timestamp": "(bad_timestamp)",
     "not JSON": "Body is not JSON.",
     "not UTF-8": "Body is not JSON.",
     "JSON array": "Body is not a JSON object.",
     "JSON string": "Body is not a JSON object.",
     "missing delivery id": "webhook_delivery_id",
     "delivery id not a UUID": "webhook_delivery_id",
+    "delivery id a number": "webhook_delivery_id",
     "missing event": "webhook_event",
-    "missing data": "webhook_data",
+    "event of 101 characters": "webhook_event",
+    "arrays nested 100,000 deep": "nests deeper than 64 levels",
+    "objects nested 100,000 deep": "nests deeper than 64 levels",
+    "nested 65 deep": "nests deeper than 64 levels",
     "oversized body": "too large",
 }
+DEEP = 100_000
+
+
+def nested_arrays(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def nested_objects(depth: int) -> str:
+    return '{"a":' * depth + "{}" + "}" * depth
+
+
+def with_raw_data(payload: dict[str, Any], raw_json: str) -> bytes:
+    """``payload`` encoded with ``raw_json`` (JSON text, not re-encoded) as its webhook_data."""
+    envelope = {key: value for key, value in payload.items() if key != "webhook_data"}
+    return encode(envelope)[:-1] + b',"webhook_data":' + raw_json.encode() + b"}"
 
 
 def bad_request(name: str) -> tuple[bytes, dict[str, str]]:
@@ -151,10 +173,17 @@ def bad_request(name: str) -> tuple[bytes, dict[str, str]]:
     payload = webhook_payload("generation.completed", uuid.uuid4())
     good = encode(payload)
     now = int(time.time())
-    if name in ("missing delivery id", "missing event", "missing data"):
-        key = {"missing delivery id": "webhook_delivery_id", "missing event": "webhook_event"}
-        del payload[key.get(name, "webhook_data")]
+    if name in ("missing delivery id", "missing event"):
+        del payload["webhook_delivery_id" if name == "missing delivery id" else "webhook_event"]
         return _signed(encode(payload))
+    overflowing = {
+        "timestamp of 400 digits": "9" * 400,
+        "negative timestamp of 400 digits": "-1" + "0" * 400,
+        "signed timestamp": f"+{now}",
+    }
+    if name in overflowing:
+        v1 = signed_headers(good, timestamp=now)[SIGNATURE_HEADER].split("v1=")[1]
+        return good, {SIGNATURE_HEADER: f"t={overflowing[name]},v1={v1}"}
     unsigned = {
         "no signature": {},
         "empty signature": {SIGNATURE_HEADER: ""},
@@ -176,6 +205,12 @@ def bad_request(name: str) -> tuple[bytes, dict[str, str]]:
             encode({**payload, "webhook_delivery_id": "delivery-1"}),
             {},
         ),
+        # 32 decimal digits read as hex would make a UUID
+        "delivery id a number": (encode({**payload, "webhook_delivery_id": 10**31}), {}),
+        "event of 101 characters": (encode({**payload, "webhook_event": "e" * 101}), {}),
+        "arrays nested 100,000 deep": (with_raw_data(payload, nested_arrays(DEEP)), {}),
+        "objects nested 100,000 deep": (with_raw_data(payload, nested_objects(DEEP)), {}),
+        "nested 65 deep": (with_raw_data(payload, nested_arrays(64)), {}),
         "oversized body": (encode({**payload, "padding": "x" * 1024 * 1024}), {}),
     }
     body, options = signed[name]

@@ -109,3 +109,20 @@ def test_low_balance_is_recorded_once_per_delivery(
     assert alerts[0]["delivery_id"] == uuid.UUID(delivery_id)
     assert [t["threshold"] for t in alerts[0]["thresholds_crossed"]] == [1.0, 0.5]
     assert signal_log.count("credit_event_recorded") == 2
+
+
+@pytest.mark.parametrize("balance", [1e10, 10**9, 999_999_999.9999, -(10**9)])
+def test_low_balance_that_does_not_fit_the_ledger_is_refused(
+    balance: float, signal_log: SignalLog
+) -> None:
+    with pytest.raises(ValueError, match="current_balance is too large"):
+        record_low_balance({"current_balance": balance}, delivery_id=uuid.uuid4())
+    assert not CreditEvent.objects.exists()
+    assert signal_log.calls == []
+
+
+def test_low_balance_just_under_the_ledger_limit_is_recorded() -> None:
+    event = record_low_balance({"current_balance": 999_999_999.999}, delivery_id=uuid.uuid4())
+    assert event is not None
+    event.refresh_from_db()
+    assert event.balance == Decimal("999999999.999")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import connections
 from pytest_django.live_server_helper import LiveServer
 
@@ -38,10 +39,45 @@ on_postgres = pytest.mark.skipif(
 THREADS = 8
 
 
+class SettlingTransport(httpx.HTTPTransport):
+    """Hands a response to the test only once the server has finished the request, including
+    the work the webhook view defers until its response is sent (copying outputs).
+
+    On in-memory SQLite the live server thread shares the test's connection: work still
+    running there after the test has its response would interleave with the test's queries
+    and the next test's teardown (lost savepoints, foreign key errors, a lost failure row).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.settled = threading.Condition()
+        self.sent = self.finished = 0
+
+    def request_finished(self, **kwargs: Any) -> None:
+        # Connected after django_babysea's own receiver, so it runs after the deferred jobs.
+        with self.settled:
+            self.finished += 1
+            self.settled.notify_all()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.settled:
+            self.sent += 1
+        response = super().handle_request(request)
+        response.read()
+        with self.settled:
+            assert self.settled.wait_for(lambda: self.finished >= self.sent, timeout=30)
+        return response
+
+
 @pytest.fixture
 def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        yield client
+    transport = SettlingTransport()
+    request_finished.connect(transport.request_finished)
+    try:
+        with httpx.Client(base_url=live_server.url, timeout=30, transport=transport) as client:
+            yield client
+    finally:
+        request_finished.disconnect(transport.request_finished)
 
 
 def send(client: httpx.Client, payload: Any) -> httpx.Response:

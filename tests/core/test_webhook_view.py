@@ -219,11 +219,14 @@ def test_low_balance_delivery(post_webhook: Post) -> None:
     assert WebhookDelivery.objects.get().attempts == 2
 
 
-def test_processing_error_answers_500_and_keeps_the_error(
+def test_processing_bug_is_kept_as_failed_and_acknowledged(
     post_webhook: Post,
     make_generation: Callable[..., Generation],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Not a transient fault: a retry would fail the same way, and 15 failed deliveries in a
+    row switch the endpoint off. The row keeps the error for a replay after the fix."""
     remote_id = uuid.uuid4()
     generation = make_generation(remote_id)
     payload = webhook_payload("generation.completed", remote_id)
@@ -231,36 +234,29 @@ def test_processing_error_answers_500_and_keeps_the_error(
 
     def apply_then_fail(remote: Any, *, source: str) -> Any:
         real_apply(remote, source=source)  # its writes must be rolled back
-        raise RuntimeError("storage is down")
+        raise RuntimeError("a bug in a signal receiver")
 
     monkeypatch.setattr(webhook_services, "apply_event", apply_then_fail)
-    response = post_webhook(payload)
-    assert response.status_code == 500
-    assert response.json() == {"ok": False, "error": "processing failed"}
-    assert b"storage is down" not in response.content
+    with caplog.at_level(logging.ERROR):
+        response = post_webhook(payload)
+    assert response.status_code == 200
+    assert response.json() == {"ok": False, "state": "failed"}
+    assert b"signal receiver" not in response.content
+    assert "stored as failed" in caplog.text
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == DeliveryState.FAILED
-    assert "RuntimeError: storage is down" in delivery.error
+    assert "RuntimeError: a bug in a signal receiver" in delivery.error
     assert delivery.processed_at is None
     generation.refresh_from_db()
     assert generation.status == "created"
     assert not CreditEvent.objects.exists()
 
-    monkeypatch.undo()  # BabySea retries the same delivery
+    monkeypatch.undo()  # the fix is deployed; BabySea delivers the same delivery again
     response = post_webhook(payload)
     assert response.json() == {"ok": True, "state": "processed"}
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.error) == ("processed", 2, "")
     assert CreditEvent.objects.count() == 2
-
-
-def test_generation_event_without_generation_id_fails_visibly(post_webhook: Post) -> None:
-    payload = webhook_payload("generation.completed")
-    del payload["webhook_data"]["generation_id"]
-    assert post_webhook(payload).status_code == 500
-    delivery = WebhookDelivery.objects.get()
-    assert delivery.state == DeliveryState.FAILED
-    assert "generation_id" in delivery.error
 
 
 @pytest.mark.django_db(transaction=True)
@@ -277,5 +273,8 @@ def test_atomic_requests_do_not_swallow_the_failure_row(
     monkeypatch.setattr(webhook_services, "apply_event", fail)
     remote_id = uuid.uuid4()
     make_generation(remote_id)
-    assert post_webhook(webhook_payload("generation.started", remote_id)).status_code == 500
-    assert WebhookDelivery.objects.get().state == DeliveryState.FAILED
+    response = post_webhook(webhook_payload("generation.started", remote_id))
+    assert (response.status_code, response.json()) == (200, {"ok": False, "state": "failed"})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == DeliveryState.FAILED
+    assert "RuntimeError: boom" in delivery.error

@@ -51,11 +51,17 @@ def delivery_filter(ids: list[str]) -> Q:
 class Command(BabySeaCommand):
     help = (
         "Process stored webhook deliveries again (each is applied at most once; processed "
-        "ones are left as they are). Select by ids, --failed and/or --since."
+        "ones are left as they are). Select by ids, --state, --failed and/or --since."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("ids", nargs="*", help="delivery ids (UUID) or row numbers")
+        parser.add_argument(
+            "--state",
+            action="append",
+            choices=DeliveryState.values,
+            help="deliveries in this state (repeat for several), e.g. invalid after a fix",
+        )
         parser.add_argument(
             "--failed", action="store_true", help="deliveries whose processing failed"
         )
@@ -63,8 +69,13 @@ class Command(BabySeaCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ids: list[str] = options["ids"]
-        if not ids and not options["failed"] and not options["since"]:
-            raise CommandError("Name delivery ids, or select with --failed and/or --since.")
+        states: list[str] = list(options["state"] or [])
+        if options["failed"]:
+            states.append(DeliveryState.FAILED)
+        if not ids and not states and not options["since"]:
+            raise CommandError(
+                "Name delivery ids, or select with --state, --failed and/or --since."
+            )
         deliveries: QuerySet[WebhookDelivery] = WebhookDelivery.objects.order_by(
             "received_at", "pk"
         )
@@ -73,8 +84,8 @@ class Command(BabySeaCommand):
             missing = len(set(ids)) - deliveries.count()
             if missing > 0:
                 raise CommandError(f"{missing} of the named deliveries are not stored.")
-        if options["failed"]:
-            deliveries = deliveries.filter(state=DeliveryState.FAILED)
+        if states:
+            deliveries = deliveries.filter(state__in=states)
         if options["since"]:
             deliveries = deliveries.filter(received_at__gte=since(options["since"]))
         failed = total = 0
@@ -86,6 +97,13 @@ class Command(BabySeaCommand):
                 failed += 1
                 self.stderr.write(
                     f"{delivery.delivery_id} {delivery.event_type}: failed: {one_line(exc)}"
+                )
+                continue
+            if result.state == DeliveryState.INVALID:
+                failed += 1
+                reason = one_line(ValueError(result.error))
+                self.stderr.write(
+                    f"{delivery.delivery_id} {delivery.event_type}: invalid: {reason}"
                 )
                 continue
             self.stdout.write(f"{delivery.delivery_id} {delivery.event_type}: {result.state}")

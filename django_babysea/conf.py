@@ -42,6 +42,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "USER_DAILY_BUDGET": None,
     "USE_CELERY": False,
     "DELIVERY_RETENTION_DAYS": 30,
+    # Seconds the cached model catalog counts as fresh (the admin's create form, the API).
+    "CATALOG_TTL": 3600,
     "LEDGER_RETENTION_DAYS": 365,
 }
 KNOWN_KEYS: Final = frozenset(DEFAULTS)
@@ -137,6 +139,10 @@ class BabySeaSettings:
     @property
     def USE_CELERY(self) -> bool:
         return bool(self.get("USE_CELERY"))
+
+    @property
+    def CATALOG_TTL(self) -> float:
+        return float(self.get("CATALOG_TTL"))
 
     @property
     def DELIVERY_RETENTION_DAYS(self) -> int:

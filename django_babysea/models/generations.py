@@ -1,13 +1,4 @@
-"""What BabySea told us, kept in the site's database.
-
-- :class:`Generation`: one image or video generation, local id first, BabySea's id once known.
-- :class:`GenerationOutput`: one output file and its copy in the site's storage.
-- :class:`CreditEvent`: the append-only credit ledger (reserve, charge, refund, low-balance alert).
-- :class:`WebhookDelivery`: every verified webhook delivery, its raw body and processing state.
-
-Rules about how these rows change live in :mod:`django_babysea.services`; this module only
-describes the data and the invariants the database itself can hold.
-"""
+"""Generations and their output files."""
 
 from __future__ import annotations
 
@@ -17,20 +8,9 @@ from typing import Any, Final
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = [
-    "CreditEvent",
-    "CreditEventKind",
-    "DeliveryState",
-    "Generation",
-    "GenerationKind",
-    "GenerationOutput",
-    "GenerationStatus",
-    "OutputState",
-    "WebhookDelivery",
-]
+__all__ = ["Generation", "GenerationKind", "GenerationOutput", "GenerationStatus", "OutputState"]
 
 
 class GenerationKind(models.TextChoices):
@@ -162,6 +142,15 @@ class Generation(models.Model):
         verbose_name = _("generation")
         verbose_name_plural = _("generations")
         ordering = ("-created_at",)
+        # What an editor may ask BabySea to do, granted apart from the row permissions.
+        permissions = (
+            ("submit_generation", _("Can submit generations to BabySea (spends credits)")),
+            ("cancel_generation", _("Can cancel generations at BabySea")),
+            ("delete_remote_generation", _("Can delete generations' files at BabySea")),
+            ("refresh_generation", _("Can refresh generations from BabySea")),
+            ("copy_generation_outputs", _("Can copy generations' outputs again")),
+            ("sync_generations", _("Can sync generations and the catalog from BabySea")),
+        )
         indexes = (
             models.Index(fields=["-created_at"], name="babysea_gen_created_idx"),
             models.Index(fields=["status", "-created_at"], name="babysea_gen_status_idx"),
@@ -260,126 +249,3 @@ class GenerationOutput(models.Model):
         if not self.is_stored:
             return None
         return storages[self.storage].url(self.name)
-
-
-class CreditEventKind(models.TextChoices):
-    RESERVE = "reserve", _("Reserve")
-    CHARGE = "charge", _("Charge")
-    REFUND = "refund", _("Refund")
-    LOW_BALANCE = "low_balance", _("Low-balance alert")
-
-
-class AppendOnlyError(Exception):
-    """A ledger row was saved a second time; ledger rows are never edited."""
-
-
-class CreditEvent(models.Model):
-    """One ledger entry. Append-only: :meth:`save` refuses to update an existing row.
-
-    Old rows are removed in batches by ``purge`` with queryset deletes, which is the only way
-    ledger rows go away.
-    """
-
-    kind = models.CharField(_("kind"), max_length=20, choices=CreditEventKind.choices)
-    amount = models.DecimalField(_("credits"), max_digits=12, decimal_places=3)
-    balance = models.DecimalField(
-        _("balance after"), max_digits=12, decimal_places=3, null=True, blank=True
-    )
-    # PROTECT: the ledger is the money trail. Deleting a generation must not orphan its
-    # entries (SET_NULL would also lift them out of the once-per-generation constraint, so a
-    # generation re-imported by a sync could be counted twice). ``purge`` deletes ledger rows
-    # before the generations they point at.
-    generation = models.ForeignKey(
-        Generation,
-        verbose_name=_("generation"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="credit_events",
-    )
-    source = models.CharField(
-        _("source"),
-        max_length=100,
-        help_text=_('"create", "poll", "sync" or "webhook:<delivery id>".'),
-    )
-    details = models.JSONField(_("details"), default=dict, blank=True)
-    dedupe_key = models.CharField(
-        _("dedupe key"),
-        max_length=100,
-        unique=True,
-        null=True,
-        blank=True,
-        help_text=_("Unique key of an alert, e.g. low_balance:<delivery id>."),
-    )
-    created_at = models.DateTimeField(_("recorded"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("credit event")
-        verbose_name_plural = _("credit events")
-        ordering = ("-created_at", "-id")
-        constraints = (
-            # A duplicate event can never count twice: one reserve, one charge and one refund
-            # per generation at most (charge and refund excluding each other is a service rule).
-            models.UniqueConstraint(
-                fields=["generation", "kind"],
-                condition=Q(generation__isnull=False),
-                name="babysea_credit_once_per_generation",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=CreditEventKind.values), name="babysea_credit_kind_valid"
-            ),
-        )
-        indexes = (models.Index(fields=["kind", "-created_at"], name="babysea_credit_kind_idx"),)
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.amount}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("Credit events are append-only; record a new event instead.")
-        super().save(*args, **kwargs)
-
-
-class DeliveryState(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    PROCESSED = "processed", _("Processed")
-    DEFERRED = "deferred", _("Deferred (waiting for the generation id)")
-    FAILED = "failed", _("Failed")
-    IGNORED = "ignored", _("Ignored (unknown event type)")
-    INVALID = "invalid", _("Invalid (authentic, but can never be applied)")
-
-
-class WebhookDelivery(models.Model):
-    """A verified webhook delivery, stored before it is processed so a failure stays visible
-    and the delivery can be replayed."""
-
-    delivery_id = models.UUIDField(_("delivery id"), unique=True, editable=False)
-    event_type = models.CharField(_("event"), max_length=100, db_index=True)
-    generation_id = models.UUIDField(
-        _("BabySea generation id"), null=True, blank=True, db_index=True
-    )
-    body = models.TextField(_("raw body"), help_text=_("Exactly as received and verified."))
-    signature_timestamp = models.DateTimeField(
-        _("signed at"), null=True, blank=True, help_text=_("t= of the latest attempt.")
-    )
-    received_at = models.DateTimeField(_("first received"), auto_now_add=True)
-    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
-    attempts = models.PositiveIntegerField(
-        _("attempts"), default=1, help_text=_("How many times BabySea delivered it.")
-    )
-    state = models.CharField(
-        _("state"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
-    )
-    error = models.TextField(_("last error"), blank=True)
-
-    class Meta:
-        verbose_name = _("webhook delivery")
-        verbose_name_plural = _("webhook deliveries")
-        ordering = ("-received_at", "-id")
-        indexes = (
-            models.Index(fields=["-received_at"], name="babysea_delivery_received_idx"),
-            models.Index(fields=["state", "received_at"], name="babysea_delivery_state_idx"),
-        )
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {str(self.delivery_id)[:8]} ({self.state})"

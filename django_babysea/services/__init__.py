@@ -5,6 +5,15 @@ Entry points (views, admin, API, tasks, commands) call these functions and nothi
 
 from __future__ import annotations
 
+from .catalog import (
+    CatalogState,
+    CatalogUnavailableError,
+    catalog_is_fresh,
+    load_catalog,
+    provider_order_choices,
+    refresh_catalog,
+    validate_request,
+)
 from .connection import get_client
 from .events import apply_event
 from .generations import (
@@ -31,11 +40,14 @@ from .sending import is_retryable, send_generation
 from .webhooks import attach_generation_id, process_deferred, process_delivery, store_delivery
 
 __all__ = [
+    "CatalogState",
+    "CatalogUnavailableError",
     "GenerationNotSentError",
     "Resent",
     "apply_event",
     "attach_generation_id",
     "cancel_generation",
+    "catalog_is_fresh",
     "copy_candidates",
     "copy_output",
     "copy_outputs",
@@ -46,18 +58,22 @@ __all__ = [
     "estimate",
     "get_client",
     "is_retryable",
+    "load_catalog",
     "poll_generations",
     "process_deferred",
     "process_delivery",
+    "provider_order_choices",
     "purge",
     "record_low_balance",
     "record_outputs",
     "record_reserve",
     "record_settlement",
+    "refresh_catalog",
     "refresh_generation",
     "resend_generations",
     "send_generation",
     "store_delivery",
     "submit_generation",
     "sync_generations",
+    "validate_request",
 ]

@@ -15,12 +15,13 @@ inside a database transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
 from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from django_babysea.client import Estimate, NotCancelableError
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 FIELD_PREFIX: Final = "generation_"
+#: BabySea's format of an ``Idempotency-Key``.
+IDEMPOTENCY_KEY: Final = re.compile(r"[A-Za-z0-9_\-:.]{1,255}")
 
 # Jobs (see :mod:`.dispatch`): run on a Celery worker or inline; they take primary keys.
 send_job: Final = "send_generation"
@@ -76,15 +79,22 @@ def create_generation(
     fields: Mapping[str, Any],
     *,
     owner: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
 ) -> Generation:
     """Store a new local generation in ``created``; nothing is sent.
 
-    ``fields`` are the ``generation_*`` body fields (``None`` values are dropped). Raises
-    ``ValueError``, before anything is written, for an empty or over-long model, a missing
-    prompt, a key without the prefix, or a value JSON cannot hold (an infinite number, a NUL
-    character, an object that is not JSON).
+    ``fields`` are the ``generation_*`` body fields (``None`` values are dropped).
+    ``idempotency_key`` (1-255 of ``A-Z a-z 0-9 _ - : .``, unique) replaces the default
+    ``django-babysea:<local id>``. Raises ``ValueError``, before anything is written, for an
+    empty or over-long model, a missing prompt, a key without the prefix, a malformed
+    idempotency key, or a value JSON cannot hold (an infinite number, a NUL character, an
+    object that is not JSON).
     """
     model = check_model_identifier(model_identifier)
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise ValueError(
+            "An idempotency key is 1 to 255 characters from A-Z, a-z, 0-9, '_', '-', ':' and '.'."
+        )
     request = {key: value for key, value in fields.items() if value is not None}
     unknown = sorted(key for key in request if not key.startswith(FIELD_PREFIX))
     if unknown:
@@ -102,11 +112,16 @@ def create_generation(
         request=request,
         # AUTH_USER_MODEL may be a custom model; the stubs only know the default one.
         owner=cast(Any, owner),
+        idempotency_key=idempotency_key or "",
     )
 
 
 def submit_generation(
-    model_identifier: str, *, owner: AbstractBaseUser | None = None, **fields: Any
+    model_identifier: str,
+    *,
+    owner: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
+    **fields: Any,
 ) -> Generation:
     """Create the local row, commit it, then send it to BabySea with
     :func:`~django_babysea.services.sending.send_generation` (on Celery when ``USE_CELERY`` is
@@ -114,10 +129,24 @@ def submit_generation(
 
     Returns the row as stored; inline, it is re-read after the send. An inline send that
     fails with a retryable error raises it (the row stays ``created`` with the error).
+    With an ``idempotency_key`` that a row already has (a form posted twice), that row is
+    returned as it is: nothing is created or sent again.
     """
-    with transaction.atomic():
-        generation = create_generation(model_identifier, fields, owner=owner)
-        dispatch.run_later(send_job, str(generation.pk))
+    if idempotency_key is not None:
+        existing = Generation.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            generation = create_generation(
+                model_identifier, fields, owner=owner, idempotency_key=idempotency_key
+            )
+            dispatch.run_later(send_job, str(generation.pk))
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # The same key was stored by a concurrent request between our look-up and our insert.
+        return Generation.objects.get(idempotency_key=idempotency_key)
     generation.refresh_from_db()
     return generation
 

@@ -207,6 +207,10 @@ class GenerationOutput(models.Model):
     size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    # Read from the file's header when it is copied, so pages can lay out previews (width and
+    # height attributes) without opening the storage; null when the format does not say.
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     remote_expires_at = models.DateTimeField(
         _("expires at BabySea"),
         null=True,

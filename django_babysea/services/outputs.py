@@ -40,6 +40,7 @@ from django_babysea.downloads import (
     describe,
     open_client,
 )
+from django_babysea.downloads.sniff import MeasuringStorage
 from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
 from django_babysea.signals import outputs_stored, send_on_commit
 
@@ -187,19 +188,22 @@ def copy_output(pk: int, *, session: CopySession | None = None) -> GenerationOut
         return claim
     try:
         # If _finish fails, the file stays under its name; the next attempt replaces it.
-        return _finish(pk, claim.attempts, _transfer(claim, session))
+        return _finish(pk, claim.attempts, *_transfer(claim, session))
     except Exception as exc:
         return _fail(pk, claim.attempts, exc)
 
 
-def _transfer(claim: GenerationOutput, session: CopySession) -> StoredFile:
+def _transfer(
+    claim: GenerationOutput, session: CopySession
+) -> tuple[StoredFile, tuple[int, int] | None]:
+    """The stored file, and its pixel size when its header tells."""
     try:
-        storage = storages[claim.storage]
+        storage = MeasuringStorage(storages[claim.storage])
     except Exception as exc:
         raise DownloadError(
             Reason.STORAGE_ERROR, f"Storage {claim.storage!r} is not available ({describe(exc)})."
         ) from exc
-    return copy_to_storage(
+    stored = copy_to_storage(
         claim.source_url,
         storage,
         partial(upload_name, claim.generation, claim.index),
@@ -207,6 +211,7 @@ def _transfer(claim: GenerationOutput, session: CopySession) -> StoredFile:
         limits=session.limits,
         client=session.client,
     )
+    return stored, storage.measured
 
 
 def _locked(pk: int) -> tuple[Generation, GenerationOutput]:
@@ -239,7 +244,9 @@ def _claim(pk: int) -> tuple[GenerationOutput, bool]:
         return output, True
 
 
-def _finish(pk: int, attempt: int, stored: StoredFile) -> GenerationOutput:
+def _finish(
+    pk: int, attempt: int, stored: StoredFile, size: tuple[int, int] | None
+) -> GenerationOutput:
     download = stored.download
     with transaction.atomic():
         generation, output = _locked(pk)
@@ -253,6 +260,7 @@ def _finish(pk: int, attempt: int, stored: StoredFile) -> GenerationOutput:
         output.size = download.size
         output.sha256 = download.sha256
         output.content_type = download.format.content_type
+        output.width, output.height = size or (None, None)
         output.stored_at = timezone.now()
         output.error = output.error_reason = ""
         output.save()

@@ -108,3 +108,52 @@ def test_copy_large_output_cleans_up_when_interrupted(tmp_path: Path) -> None:
     # The sandbox process is gone with its port.
     with pytest.raises(httpx.ConnectError):
         httpx.get(source.split()[1], timeout=5)
+
+
+ADMIN_PAGES = ROOT / "benchmarks" / "admin_pages.py"
+ADMIN_PAGES_REPORT = [
+    r"admin_pages: 120 generations, sqlite database .+bench\.sqlite3, 2 timed runs each",
+    r"code measured: .+django_babysea, Python 3\.\d+\.\d+, Django \d+\.\d+.*",
+    r"rows: 120 generations, \d+ ledger rows, \d+ outputs over 90 days \(inserted in [\d.]+ s\)",
+    r"\| measured \| queries \| p50 ms \| ratio to baseline \|",
+    r"\| --- \| ---: \| ---: \| ---: \|",
+    r"\| baseline: list\(Generation\.objects\.order_by\(\"-created_at\"\)\[:100\]\) \| 1 \| "
+    r"[\d.]+ \| 1\.0x \|",
+    r"\| generation change list \| \d+ \| [\d.]+ \| [\d.]+x \|",
+    r"\| dashboard page \| \d+ \| [\d.]+ \| [\d.]+x \|",
+    r"\| dashboard aggregates: local_figures\(\) \| 6 \| [\d.]+ \| [\d.]+x \|",
+]
+
+
+def test_admin_pages_prints_its_table_and_drops_its_database(tmp_path: Path) -> None:
+    database = tmp_path / "bench.sqlite3"
+    command = [sys.executable, str(ADMIN_PAGES), "--generations", "120", "--repeat", "2"]
+    done = subprocess.run(
+        [*command, "--database-url", f"sqlite:///{database}"],
+        cwd=ROOT,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(ADMIN_PAGES_REPORT), done.stdout
+    for line, pattern in zip(lines, ADMIN_PAGES_REPORT, strict=True):
+        assert re.fullmatch(pattern, line), (pattern, line)
+    assert list(tmp_path.iterdir()) == []
+    # A database that exists already is refused, and left as it was.
+    database.write_bytes(b"not ours")
+    refused = subprocess.run(
+        [*command, "--database-url", f"sqlite:///{database}"],
+        cwd=ROOT,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert refused.stdout.splitlines()[-1].startswith("error: give a new SQLite file")
+    assert database.read_bytes() == b"not ours"

@@ -164,6 +164,7 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
     search_help_text = _("Prompt text, or a local or BabySea generation id.")
     raw_id_fields = ("owner",)
     inlines = (CreditEventInline,)
+    change_list_template = "admin/django_babysea/generation/change_list.html"
 
     # -- the change list ------------------------------------------------------------------------
 
@@ -218,6 +219,16 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
         if obj.cost_reserved is not None:
             return str(_("~%(credits)s (estimated)") % {"credits": _credits(obj.cost_reserved)})
         return "—"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        if request.user.has_perm("django_babysea.view_dashboard"):
+            context["dashboard_url"] = reverse(
+                f"{self.admin_site.name}:django_babysea_dashboard_changelist"
+            )
+        return super().changelist_view(request, context)
 
     # -- the live status ------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from PIL import Image
 
 from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
+from tests.admin.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +190,15 @@ def test_credits_column(
     )
     page = viewer_client.get(URL).content.decode()
     assert f'<td class="field-cost">{shown}</td>' in page
+
+
+def test_links_to_the_dashboard_for_those_who_may_see_it(editor_client: Client) -> None:
+    url = reverse("admin:django_babysea_generation_changelist")
+    dashboard = reverse("admin:django_babysea_dashboard_changelist")
+    assert f'href="{dashboard}"' in editor_client.get(url).content.decode()
+    no_dashboard = make_staff("lister", "view_generation")
+    client = Client()
+    client.force_login(no_dashboard)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert f'href="{dashboard}"' not in page.content.decode()

@@ -16,7 +16,7 @@ DEMO_ARGS ?=
 DEMO_FILES := example_project/db.sqlite3 example_project/db.sqlite3-wal \
 	example_project/db.sqlite3-shm example_project/media
 
-.PHONY: demo test test-postgres test-celery test-latest lint docs check clean
+.PHONY: demo test test-browser test-postgres test-celery test-latest lint docs check clean
 
 # Django 6 needs Python 3.12+: the newest Django release is tried on Python 3.13 in its own venv.
 # The first candidate that runs (a pyenv shim for a version that is not active does not).
@@ -38,6 +38,11 @@ demo: $(INSTALLED)
 ## Run the whole test suite (SQLite).
 test: $(INSTALLED)
 	$(PY) -m pytest
+
+## Only the browser tests of the admin (headless Chromium, part of `make test` too), refreshing
+## the screenshots in docs/screenshots/.
+test-browser: $(INSTALLED)
+	BABYSEA_SCREENSHOTS=1 $(PY) -m pytest -m browser tests/browser
 
 $(VENV_LATEST)/.installed: pyproject.toml
 	@test -n "$(PYTHON_LATEST)" || { echo "make test-latest needs Python 3.13 (python3.13 on PATH, or pyenv)"; exit 1; }

@@ -159,7 +159,7 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
     list_filter = ("status", "kind", "model_identifier", CopyStateFilter)
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
-    show_facets = admin.ShowFacets.ALWAYS
+    show_facets = admin.ShowFacets.ALLOW
     search_fields = ("prompt",)
     search_help_text = _("Prompt text, or a local or BabySea generation id.")
     raw_id_fields = ("owner",)

@@ -27,7 +27,7 @@ from django_babysea import services
 from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationStatus, OutputState
 
-from .outcomes import ACTION_ERRORS, Report, describe_error
+from .outcomes import ACTION_ERRORS, Report, describe_error, refuse_unoffered_action
 
 if TYPE_CHECKING:
     GenerationAdmin = admin.ModelAdmin[Generation]
@@ -393,6 +393,7 @@ class GenerationActionsMixin:
     ) -> HttpResponse:
         """Let the account-wide actions (sync) run with no row selected: the admin otherwise
         refuses any action without a selection."""
+        refuse_unoffered_action(self, request)
         if request.method == "POST" and "index" in request.POST:
             chosen = request.POST.getlist("action")
             try:

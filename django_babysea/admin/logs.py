@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django_babysea import services
 from django_babysea.models import CreditEvent, WebhookDelivery
 
-from .outcomes import Report, describe_error
+from .outcomes import Report, describe_error, refuse_unoffered_action
 
 if TYPE_CHECKING:
     DeliveryAdmin = admin.ModelAdmin[WebhookDelivery]
@@ -165,6 +165,12 @@ class WebhookDeliveryAdminMixin(ReadOnlyMixin):
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return bool(cast(Any, request.user).has_perm("django_babysea.replay_webhookdelivery"))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        refuse_unoffered_action(self, request)
+        return cast("DeliveryAdmin", super()).changelist_view(request, extra_context)
 
     @admin.display(description=gettext_lazy("raw body"))
     def body_display(self, obj: WebhookDelivery) -> SafeString:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from django.contrib import admin, messages
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django_babysea.client import (
     RequestTimeoutError,
 )
 
-__all__ = ["ACTION_ERRORS", "MAX_LISTED", "Report", "describe_error"]
+__all__ = ["ACTION_ERRORS", "MAX_LISTED", "Report", "describe_error", "refuse_unoffered_action"]
 
 #: What a row's service call may raise for a reason an editor can read: BabySea's refusals
 #: and network failures, bad input or state (``ValueError``), a row deleted meanwhile.
@@ -76,3 +76,18 @@ class Report:
                     "... and %(count)d more like this.", "... and %(count)d more like these.", rest
                 )
                 self.modeladmin.message_user(self.request, more % {"count": rest}, level)
+
+
+def refuse_unoffered_action(model_admin: Any, request: HttpRequest) -> None:
+    """Refuse with 403 a POST that names one of ``model_admin``'s actions the user is not
+    offered (the admin alone would only say "No action selected.")."""
+    if request.method != "POST" or "action" not in request.POST:
+        return
+    chosen = request.POST.getlist("action")
+    try:
+        name = chosen[int(request.POST.get("index", 0))]
+    except (IndexError, ValueError):
+        return
+    declared = {getattr(action, "__name__", action) for action in model_admin.actions or ()}
+    if name in declared and name not in model_admin.get_actions(request):
+        raise PermissionDenied

@@ -127,15 +127,14 @@ def test_a_forged_post_without_the_permission_is_refused(
     others = [other for other in ACTIONS.values() if other != codename]
     client = Client()
     client.force_login(make_staff("almost", "view_generation", *others))
-    assert set(_refused(sandbox, client, action, status=302)) == {"No action selected."}
+    assert _refused(sandbox, client, action, status=403) == []
 
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_a_forged_post_from_a_viewer_does_nothing(
     sandbox: Sandbox, viewer_client: Client, action: str
 ) -> None:
-    # With no action allowed the admin ignores the action fields and shows the list.
-    assert _refused(sandbox, viewer_client, action, status=200) == []
+    assert _refused(sandbox, viewer_client, action, status=403) == []
 
 
 # -- cancel ---------------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ def test_process_again_needs_the_replay_permission(viewer_client: Client) -> Non
     form = client.get(url("webhookdelivery", "changelist")).context["action_form"]
     assert "process_again" in {value for value, _ in form.fields["action"].choices}
 
-    process_again(viewer_client, row)
+    assert process_again(viewer_client, row).status_code == 403
     row.refresh_from_db()
     assert row.state == DeliveryState.FAILED
     assert not LogEntry.objects.exists()

@@ -20,6 +20,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.signals import request_finished, request_started
+from django.db import connection
 from django.test import override_settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -142,11 +144,41 @@ def live_site(live_server: LiveServer) -> Iterator[LiveSite]:
     request_started.connect(site.request_started)
     request_finished.connect(site.request_finished)
     try:
-        yield site
-        site.settle()
+        with one_request_at_a_time():
+            yield site
+            site.settle()
     finally:
         request_started.disconnect(site.request_started)
         request_finished.disconnect(site.request_finished)
+
+
+@contextmanager
+def one_request_at_a_time() -> Iterator[None]:
+    """On in-memory SQLite the live server's threads share one connection, so two requests at
+    once (the sandbox delivers webhooks of different generations in parallel) would interleave
+    their transactions: the server handles them one after the other, each with the work it
+    defers until its response is sent. PostgreSQL keeps them parallel."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    lock = threading.Lock()
+    holding = threading.local()
+
+    def started(**kwargs: object) -> None:
+        holding.lock = lock.acquire(timeout=30)
+
+    def finished(**kwargs: object) -> None:
+        if getattr(holding, "lock", False):
+            holding.lock = False
+            lock.release()
+
+    request_started.connect(started)
+    request_finished.connect(finished)  # after django_babysea's own: its deferred work runs first
+    try:
+        yield
+    finally:
+        request_started.disconnect(started)
+        request_finished.disconnect(finished)
 
 
 @pytest.fixture

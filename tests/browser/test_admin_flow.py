@@ -11,15 +11,12 @@ uses the shared in-memory SQLite connection.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import connection
 
 from django_babysea.models import Generation, GenerationStatus
 from django_babysea.services import submit_generation
@@ -48,35 +45,6 @@ def expect(locator: Locator) -> LocatorAssertions:
     from playwright.sync_api import expect as playwright_expect
 
     return playwright_expect(locator)
-
-
-@pytest.fixture(autouse=True)
-def one_request_at_a_time(transactional_db: None) -> Iterator[None]:
-    """On in-memory SQLite the live server's threads share one connection, so two requests at
-    once (the sandbox delivers webhooks of different generations in parallel) would interleave
-    their transactions: the server handles them one after the other, each with the work it
-    defers until its response is sent. PostgreSQL keeps them parallel."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    lock = threading.Lock()
-    holding = threading.local()
-
-    def started(**kwargs: object) -> None:
-        holding.lock = lock.acquire(timeout=30)
-
-    def finished(**kwargs: object) -> None:
-        if getattr(holding, "lock", False):
-            holding.lock = False
-            lock.release()
-
-    request_started.connect(started)
-    request_finished.connect(finished)  # after django_babysea's own: its deferred work runs first
-    try:
-        yield
-    finally:
-        request_started.disconnect(started)
-        request_finished.disconnect(finished)
 
 
 def freeze_clock(page: Page) -> None:

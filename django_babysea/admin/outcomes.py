@@ -19,6 +19,7 @@ from django_babysea.client import (
     NotCancelableError,
     RequestTimeoutError,
 )
+from django_babysea.models import Generation
 
 __all__ = ["ACTION_ERRORS", "MAX_LISTED", "Report", "describe_error", "refuse_unoffered_action"]
 
@@ -44,6 +45,14 @@ def describe_error(exc: BaseException) -> str:
     return text % {"message": exc.message, "code": exc.code}
 
 
+def label(obj: Model) -> str:
+    """How a row is named in a message: a generation's ``str()`` carries its status, which the
+    action has just changed, so it is named by model and id alone."""
+    if isinstance(obj, Generation):
+        return f"{obj.model_identifier} {str(obj.generation_id or obj.pk)[:8]}"
+    return str(obj)
+
+
 class Report:
     """Collects each row's outcome and sends them as admin messages, one per row (the first
     :data:`MAX_LISTED` of each outcome, then a count)."""
@@ -58,13 +67,13 @@ class Report:
         }
 
     def done(self, obj: Model, text: str) -> None:
-        self.outcomes[messages.SUCCESS].append(f"{obj}: {text}")
+        self.outcomes[messages.SUCCESS].append(f"{label(obj)}: {text}")
 
     def skipped(self, obj: Model, text: str) -> None:
-        self.outcomes[messages.WARNING].append(f"{obj}: {text}")
+        self.outcomes[messages.WARNING].append(f"{label(obj)}: {text}")
 
     def failed(self, obj: Model, text: str) -> None:
-        self.outcomes[messages.ERROR].append(f"{obj}: {text}")
+        self.outcomes[messages.ERROR].append(f"{label(obj)}: {text}")
 
     def send(self) -> None:
         for level, lines in self.outcomes.items():

@@ -228,7 +228,7 @@ def test_refresh(sandbox: Sandbox, editor_client: Client) -> None:
     assert texts(response) == [
         (
             "success",
-            f"{MODEL} (pending) {str(generation.generation_id)[:8]}: refreshed (status: Succeeded)",
+            f"{MODEL} {str(generation.generation_id)[:8]}: refreshed (status: Succeeded)",
         )
     ]
     assert logged(generation) == ["Refresh from BabySea: refreshed (status: Succeeded)"]

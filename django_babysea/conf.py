@@ -40,6 +40,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Longest Retry-After the client honours before giving up on a retry (seconds).
     "MAX_RETRY_AFTER": 60,
     "USER_DAILY_BUDGET": None,
+    # Who may see and act on which generations (the API; the admin and Wagtail later).
+    "PERMISSION_POLICY": "django_babysea.policy.DefaultPolicy",
     "USE_CELERY": False,
     "DELIVERY_RETENTION_DAYS": 30,
     # Seconds the cached model catalog counts as fresh (the admin's create form, the API).
@@ -135,6 +137,10 @@ class BabySeaSettings:
     def USER_DAILY_BUDGET(self) -> Decimal | None:
         value = self.get("USER_DAILY_BUDGET")
         return None if value is None else Decimal(str(value))
+
+    @property
+    def PERMISSION_POLICY(self) -> str:
+        return str(self.get("PERMISSION_POLICY"))
 
     @property
     def USE_CELERY(self) -> bool:

@@ -18,14 +18,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from django_babysea.client import BabySeaError
 from django_babysea.models import CatalogModel, Generation
 from django_babysea.services import (
+    BudgetStatus,
     CatalogState,
     CatalogUnavailableError,
+    budget_status,
     estimate,
     load_catalog,
     submit_generation,
@@ -53,6 +57,22 @@ def _price(model: CatalogModel) -> str:
             "unit": unit,
         }
     return _("price unknown")
+
+
+def _budget_text(budget: BudgetStatus) -> str:
+    return _(
+        "Your daily budget: %(remaining)s of %(limit)s credits left today "
+        "(%(used)s used, %(reserved)s reserved); it resets at %(resets_at)s."
+    ) % {
+        "remaining": budget.remaining,
+        "limit": budget.limit,
+        "used": budget.used,
+        "reserved": budget.reserved,
+        "resets_at": date_format(
+            localtime(budget.resets_at) if is_aware(budget.resets_at) else budget.resets_at,
+            "DATETIME_FORMAT",
+        ),
+    }
 
 
 def _estimate_data(request: HttpRequest) -> dict[str, Any]:
@@ -247,6 +267,9 @@ class GenerationCreateMixin:
     def _render_form(
         self, request: HttpRequest, form: GenerationRequestForm, source: Generation | None
     ) -> HttpResponse:
+        budget = budget_status(request.user)
+        if budget.remaining is not None:
+            messages.info(request, _budget_text(budget))
         context = {
             "form": form,
             "model": form.model,
@@ -254,6 +277,7 @@ class GenerationCreateMixin:
             "source": source,
             "can_submit": request.user.has_perm(SUBMIT_PERMISSION),
             "estimate_url": self._url("estimate"),
+            "budget": budget,
         }
         return self._render(request, "form.html", context)
 

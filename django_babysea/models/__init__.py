@@ -9,6 +9,7 @@ Rules about how these rows change live in :mod:`django_babysea.services`; this m
 describes the data and the invariants the database itself can hold.
 """
 
+from .budget import BudgetDay, BudgetReservation, ReservationState
 from .catalog import CatalogModel, Dashboard
 from .deliveries import DeliveryState, WebhookDelivery
 from .generations import Generation, GenerationKind, GenerationOutput, GenerationStatus, OutputState
@@ -16,6 +17,8 @@ from .ledger import AppendOnlyError, CreditEvent, CreditEventKind
 
 __all__ = [
     "AppendOnlyError",
+    "BudgetDay",
+    "BudgetReservation",
     "CatalogModel",
     "CreditEvent",
     "CreditEventKind",
@@ -26,5 +29,6 @@ __all__ = [
     "GenerationOutput",
     "GenerationStatus",
     "OutputState",
+    "ReservationState",
     "WebhookDelivery",
 ]

@@ -5,6 +5,7 @@ Entry points (views, admin, API, tasks, commands) call these functions and nothi
 
 from __future__ import annotations
 
+from .budget import BudgetExceededError, BudgetStatus, budget_status
 from .catalog import (
     CatalogState,
     CatalogUnavailableError,
@@ -40,12 +41,15 @@ from .sending import is_retryable, send_generation
 from .webhooks import attach_generation_id, process_deferred, process_delivery, store_delivery
 
 __all__ = [
+    "BudgetExceededError",
+    "BudgetStatus",
     "CatalogState",
     "CatalogUnavailableError",
     "GenerationNotSentError",
     "Resent",
     "apply_event",
     "attach_generation_id",
+    "budget_status",
     "cancel_generation",
     "catalog_is_fresh",
     "copy_candidates",

@@ -25,9 +25,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from django_babysea.client import Estimate, NotCancelableError
+from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationKind, GenerationStatus
 
-from . import dispatch, outputs
+from . import budget, dispatch, outputs
 from .connection import get_client
 from .events import apply_event
 from .validation import check_model_identifier, check_request
@@ -130,17 +131,25 @@ def submit_generation(
     Returns the row as stored; inline, it is re-read after the send. An inline send that
     fails with a retryable error raises it (the row stays ``created`` with the error).
     With an ``idempotency_key`` that a row already has (a form posted twice), that row is
-    returned as it is: nothing is created or sent again.
+    returned as it is: nothing is created or sent again. With an ``owner`` and
+    ``USER_DAILY_BUDGET`` set, the cost is reserved on the owner's budget of the day, or
+    :class:`~django_babysea.services.budget.BudgetExceededError` is raised before anything
+    is stored or sent.
     """
     if idempotency_key is not None:
         existing = Generation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
+    # Priced before the transaction: the cost may come from BabySea's estimate.
+    budgeted = owner is not None and babysea_settings.USER_DAILY_BUDGET is not None
+    cost = budget.cost_of(check_model_identifier(model_identifier), fields) if budgeted else None
     try:
         with transaction.atomic():
             generation = create_generation(
                 model_identifier, fields, owner=owner, idempotency_key=idempotency_key
             )
+            if cost is not None:
+                budget.reserve(generation, cost)  # over budget: raises, nothing is stored
             dispatch.run_later(send_job, str(generation.pk))
     except IntegrityError:
         if idempotency_key is None:
@@ -196,6 +205,7 @@ def cancel_generation(generation: Generation) -> Generation:
                 locked.status = GenerationStatus.CANCELED
                 locked.completed_at = timezone.now()
                 locked.save(update_fields=["status", "completed_at", "updated_at"])
+                budget.release(locked)
             return locked
     try:
         result = get_client().cancel_generation(_remote_id(locked))

@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django_babysea.models import CreditEvent, CreditEventKind, Generation, GenerationStatus
 from django_babysea.signals import credit_event_recorded, low_balance, send_on_commit
 
+from . import budget
+
 __all__ = [
     "fits_balance",
     "record_low_balance",
@@ -119,12 +121,18 @@ def record_settlement(
         return None
     reserve = generation.credit_events.filter(kind=CreditEventKind.RESERVE).first()
     amount = reserve.amount if reserve is not None else (generation.cost_reserved or Decimal(0))
-    return _insert_once(
+    event = _insert_once(
         {"generation": generation, "kind": kind},
         amount=amount,
         source=source,
         details=dict(details or {}),
     )
+    if event is not None:  # the owner's daily budget follows the ledger
+        if kind == CreditEventKind.CHARGE:
+            budget.settle(generation, event.amount)
+        else:
+            budget.release(generation)
+    return event
 
 
 def record_low_balance(data: Mapping[str, Any], *, delivery_id: UUID | str) -> CreditEvent | None:

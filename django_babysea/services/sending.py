@@ -44,7 +44,7 @@ from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationStatus
 from django_babysea.signals import generation_failed, generation_status_changed, send_on_commit
 
-from . import dispatch
+from . import budget, dispatch
 from .connection import get_client
 from .events import apply_event, remote_generation_id
 from .generations import refresh_generation
@@ -212,6 +212,7 @@ def _record_failure(pk: UUID, token: int, exc: BabySeaError) -> Generation:
             # A rejection, or a request the client refused to send: sending again cannot help.
             if not is_retryable(exc):
                 _fail(row)
+                budget.release(row)
                 fields += ["status", "completed_at"]
         row.save(update_fields=fields)
     return row

@@ -268,8 +268,6 @@ class GenerationCreateMixin:
         self, request: HttpRequest, form: GenerationRequestForm, source: Generation | None
     ) -> HttpResponse:
         budget = budget_status(request.user)
-        if budget.remaining is not None:
-            messages.info(request, _budget_text(budget))
         context = {
             "form": form,
             "model": form.model,
@@ -277,7 +275,7 @@ class GenerationCreateMixin:
             "source": source,
             "can_submit": request.user.has_perm(SUBMIT_PERMISSION),
             "estimate_url": self._url("estimate"),
-            "budget": budget,
+            "budget_text": _budget_text(budget) if budget.remaining is not None else "",
         }
         return self._render(request, "form.html", context)
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from importlib.util import find_spec
+
+from django.urls import URLPattern, URLResolver, include, path
 
 from .views import WebhookView
 
 app_name = "django_babysea"
 
-# The REST API registers here as it is added.
 urlpatterns: list[URLPattern | URLResolver] = [
     path("webhook/", WebhookView.as_view(), name="webhook"),
 ]
+
+# The REST API needs the `api` extra (Django REST framework and django-filter).
+if find_spec("rest_framework") is not None and find_spec("django_filters") is not None:
+    urlpatterns.append(path("api/", include("django_babysea.api.urls")))

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.request import Request  # type: ignore[import-untyped]
 from rest_framework.response import Response  # type: ignore[import-untyped]
 
-from django_babysea.services import estimate
+from django_babysea.services import budget_status, estimate
 
 from .errors import ApiError
 from .views import BabySeaAPIView
@@ -79,9 +79,6 @@ class BudgetView(BabySeaAPIView):
     (``limit`` and ``remaining`` are null when ``USER_DAILY_BUDGET`` is not set)."""
 
     def get(self, request: Request) -> Response:
-        # Imported here: the budget guard lives in its own service module.
-        from django_babysea.services.budget import budget_status
-
         state = budget_status(request.user)
 
         def text(value: Any) -> str | None:

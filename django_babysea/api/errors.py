@@ -28,7 +28,11 @@ from django_babysea.client import (
     RateLimitError,
 )
 from django_babysea.client.errors import api_error_class
-from django_babysea.services import CatalogUnavailableError, GenerationNotSentError
+from django_babysea.services import (
+    BudgetExceededError,
+    CatalogUnavailableError,
+    GenerationNotSentError,
+)
 
 __all__ = ["ApiError", "babysea_error", "error_body", "handle_exception"]
 
@@ -98,11 +102,6 @@ def failed_row_error(error_code: str, message: str, **extra: Any) -> ApiError:
 
 
 def _budget_error(exc: Exception) -> ApiError | None:
-    # The budget guard is optional in older installs; import it only when needed.
-    try:
-        from django_babysea.services.budget import BudgetExceededError
-    except ImportError:
-        return None
     if not isinstance(exc, BudgetExceededError):
         return None
     resets_at = exc.resets_at

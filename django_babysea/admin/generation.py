@@ -8,7 +8,6 @@ copied, so a page never opens the storage and never calls BabySea.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from decimal import Decimal
@@ -21,10 +20,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, Json
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.http import parse_etags
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from django_babysea.etags import etag_of, not_modified
 from django_babysea.models import (
     CreditEvent,
     Generation,
@@ -270,24 +269,21 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
             .order_by("pk")
             .values_list("pk", "status")
         )
-        body = json.dumps(
-            {
-                "generations": {
-                    str(pk): {
-                        "status": status,
-                        "label": str(GenerationStatus(status).label),
-                        "terminal": GenerationStatus(status).is_terminal,
-                    }
-                    for pk, status in rows
+        payload = {
+            "generations": {
+                str(pk): {
+                    "status": status,
+                    "label": str(GenerationStatus(status).label),
+                    "terminal": GenerationStatus(status).is_terminal,
                 }
-            },
-            sort_keys=True,
-        )
-        etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
-        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+                for pk, status in rows
+            }
+        }
+        etag = etag_of(payload)
+        if not_modified(request, etag):
             response: HttpResponse = HttpResponseNotModified()
         else:
-            response = HttpResponse(body, content_type="application/json")
+            response = JsonResponse(payload)
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         return response

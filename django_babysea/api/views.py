@@ -6,8 +6,6 @@ generation is a 404, never a 403.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -21,6 +19,7 @@ from rest_framework.request import Request  # type: ignore[import-untyped]
 from rest_framework.response import Response  # type: ignore[import-untyped]
 from rest_framework.views import APIView  # type: ignore[import-untyped]
 
+from django_babysea.etags import etag_of, not_modified
 from django_babysea.models import Generation
 from django_babysea.policy import get_policy
 from django_babysea.services import cancel_generation, delete_generation, load_catalog
@@ -134,22 +133,14 @@ class GenerationStatusView(BabySeaAPIView):
 
     def get(self, request: Request, pk: str) -> Response:
         payload = status_payload(self.generation(pk, "view"))
-        digest = hashlib.sha256(
-            json.dumps(payload, sort_keys=True, default=str).encode()
-        ).hexdigest()
-        etag = f'"{digest[:32]}"'
-        matches = _etags(request.headers.get("If-None-Match", ""))
-        if etag in matches or "*" in matches:
+        etag = etag_of(payload)
+        if not_modified(request, etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
             response = Response(payload)
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         return response
-
-
-def _etags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 class ModelListView(BabySeaAPIView):

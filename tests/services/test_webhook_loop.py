@@ -20,6 +20,7 @@ from django_babysea.models import (
 )
 from django_babysea.sandbox import Sandbox
 from django_babysea.services import submit_generation
+from tests.live import watching
 
 from .conftest import MODEL, PROMPT
 
@@ -39,7 +40,10 @@ SECRET = "whsec_site_loop_secret_0001"
 
 @pytest.fixture
 def hooked(sandbox: Sandbox, live_server: LiveServer) -> Iterator[Sandbox]:
-    """The sandbox delivering its webhooks to the live site, which knows the secret."""
+    """The sandbox delivering its webhooks to the live site, which knows the secret.
+
+    At the end every delivery has been answered and the site has finished the work it runs
+    after answering, so the flush at teardown never meets a request still writing."""
     sandbox.add_webhook(f"{live_server.url}/babysea/webhook/", SECRET)
     settings = {
         "API_KEY": sandbox.api_key,
@@ -48,8 +52,9 @@ def hooked(sandbox: Sandbox, live_server: LiveServer) -> Iterator[Sandbox]:
         "MAX_RETRIES": 0,
         "TIMEOUT": 20,
     }
-    with override_settings(BABYSEA=settings):
+    with watching(live_server.url), override_settings(BABYSEA=settings):
         yield sandbox
+        sandbox.run_until_idle()
 
 
 def wait_for_status(generation: Generation, status: str, timeout: float = 10) -> Generation:

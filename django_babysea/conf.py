@@ -47,6 +47,8 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Seconds the cached model catalog counts as fresh (the admin's create form, the API).
     "CATALOG_TTL": 3600,
     "LEDGER_RETENTION_DAYS": 365,
+    # Days babysea_purge keeps per-user budget days (and their settled or released holds).
+    "BUDGET_RETENTION_DAYS": 90,
 }
 KNOWN_KEYS: Final = frozenset(DEFAULTS)
 
@@ -157,6 +159,10 @@ class BabySeaSettings:
     @property
     def LEDGER_RETENTION_DAYS(self) -> int:
         return int(self.get("LEDGER_RETENTION_DAYS"))
+
+    @property
+    def BUDGET_RETENTION_DAYS(self) -> int:
+        return int(self.get("BUDGET_RETENTION_DAYS"))
 
     def __repr__(self) -> str:
         # Never print the key or the secrets, only whether they are set.

@@ -1,6 +1,7 @@
 """Admin actions on generations: thin wrappers around the service layer.
 
-Each action needs its own permission (the custom permissions on ``Generation``), calls one
+Each action needs its own permission (the custom permissions on ``Generation``) and the
+permission policy's yes, model-wide to be offered and for each row to act on it; it calls one
 service per row with no transaction open (the admin's changelist opens none), reports every
 row's outcome as an admin message and writes a ``LogEntry``. The actions that spend credits or
 delete (cancel, delete at BabySea, resend) first show a confirmation page with, per row,
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django_babysea import services
 from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationStatus, OutputState
+from django_babysea.policy import has_staff_permission
 
 from .outcomes import ACTION_ERRORS, Report, describe_error, refuse_unoffered_action
 
@@ -36,14 +38,12 @@ else:
 
 __all__ = ["GenerationActionsMixin"]
 
-APP: Final = "django_babysea"
-
 #: Actions that act on the whole account, so they run with nothing selected.
 ACCOUNT_ACTIONS: Final = frozenset({"sync_from_babysea"})
 
 
-def _has(request: HttpRequest, codename: str) -> bool:
-    return bool(cast(Any, request.user).has_perm(f"{APP}.{codename}"))
+def _may(request: HttpRequest, action: str, obj: Generation | None = None) -> bool:
+    return has_staff_permission(request.user, action, obj)
 
 
 class Row:
@@ -125,11 +125,19 @@ def _copy_problem(generation: Generation) -> str:
 
 
 def _rows(
+    request: HttpRequest,
+    action: str,
     queryset: QuerySet[Generation],
     problem: Callable[[Generation], str],
     credits: Callable[[Generation], Decimal | None],
 ) -> list[Row]:
-    return [Row(obj, problem(obj), credits(obj)) for obj in queryset.order_by("-created_at")]
+    """Each selected row with why ``action`` cannot apply to it: first the policy's answer for
+    this user and this row (it may refuse another's generation), then the row's state."""
+    rows = []
+    for obj in queryset.order_by("-created_at"):
+        refused = "" if _may(request, action, obj) else _("the permission policy refuses it to you")
+        rows.append(Row(obj, refused or problem(obj), credits(obj)))
+    return rows
 
 
 # -- one generation each ------------------------------------------------------------------------
@@ -249,7 +257,7 @@ def cancel_at_babysea(
     return _confirm_or_run(
         modeladmin,
         request,
-        _rows(queryset, _cancel_problem, lambda obj: obj.cost_reserved),
+        _rows(request, "cancel", queryset, _cancel_problem, lambda obj: obj.cost_reserved),
         action="cancel_at_babysea",
         title=_("Cancel generations at BabySea"),
         question=_("Cancel these generations? BabySea refunds the credits it reserved."),
@@ -272,7 +280,7 @@ def delete_at_babysea(
     return _confirm_or_run(
         modeladmin,
         request,
-        _rows(queryset, _delete_problem, lambda obj: obj.cost_charged),
+        _rows(request, "delete", queryset, _delete_problem, lambda obj: obj.cost_charged),
         action="delete_at_babysea",
         title=_("Delete generations at BabySea"),
         question=question + " " + _("Credits already charged are not refunded."),
@@ -289,7 +297,7 @@ def resend_to_babysea(
     return _confirm_or_run(
         modeladmin,
         request,
-        _rows(queryset, _resend_problem, lambda obj: obj.cost_reserved),
+        _rows(request, "submit", queryset, _resend_problem, lambda obj: obj.cost_reserved),
         action="resend_to_babysea",
         title=_("Send generations again to BabySea"),
         question=_(
@@ -309,7 +317,7 @@ def refresh_from_babysea(
     _run(
         modeladmin,
         request,
-        _rows(queryset, _refresh_problem, lambda obj: None),
+        _rows(request, "refresh", queryset, _refresh_problem, lambda obj: None),
         _refresh_one,
         "Refresh from BabySea",
     )
@@ -322,7 +330,7 @@ def copy_outputs_again(
     _run(
         modeladmin,
         request,
-        _rows(queryset, _copy_problem, lambda obj: None),
+        _rows(request, "copy", queryset, _copy_problem, lambda obj: None),
         _copy_one,
         "Copy outputs again",
     )
@@ -370,23 +378,25 @@ class GenerationActionsMixin:
         sync_from_babysea,
     )
 
+    # Model-wide: whether the action is offered at all. Each row is asked again in _rows().
+
     def has_submit_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "submit_generation")
+        return _may(request, "submit")
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "cancel_generation")
+        return _may(request, "cancel")
 
     def has_delete_remote_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "delete_remote_generation")
+        return _may(request, "delete")
 
     def has_refresh_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "refresh_generation")
+        return _may(request, "refresh")
 
     def has_copy_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "copy_generation_outputs")
+        return _may(request, "copy")
 
     def has_sync_permission(self, request: HttpRequest) -> bool:
-        return _has(request, "sync_generations")
+        return _may(request, "sync")
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -2,7 +2,8 @@
 
 The page is built from the catalog cached in the database (no BabySea call when it is fresh);
 the cost estimate and the balance are fetched by a small script from :meth:`estimate_view`.
-Submitting needs the ``submit_generation`` permission and goes through
+Submitting needs the ``submit_generation`` permission and the permission policy's ``submit``
+(see :func:`~django_babysea.policy.has_staff_permission`), and goes through
 :func:`~django_babysea.services.submit_generation` with an idempotency key derived from a
 token in the form, so posting the same form twice creates one generation.
 """
@@ -15,6 +16,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from django_babysea.client import BabySeaError
 from django_babysea.models import CatalogModel, Generation
+from django_babysea.policy import has_staff_permission
 from django_babysea.services import (
     BudgetStatus,
     CatalogState,
@@ -38,9 +41,8 @@ from django_babysea.services import (
 from .catalog import SYNC_PERMISSION, refresh_catalog_from_admin
 from .forms import GenerationRequestForm, form_idempotency_key, initial_from
 
-__all__ = ["SUBMIT_PERMISSION", "GenerationCreateMixin"]
+__all__ = ["GenerationCreateMixin"]
 
-SUBMIT_PERMISSION = "django_babysea.submit_generation"
 TEMPLATES = "admin/django_babysea/create/"
 
 
@@ -153,7 +155,7 @@ class GenerationCreateMixin:
     ) -> HttpResponse:
         if not self.has_add_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
-        if request.method == "POST" and not request.user.has_perm(SUBMIT_PERMISSION):
+        if request.method == "POST" and not has_staff_permission(request.user, "submit"):
             raise PermissionDenied
         try:
             catalog = load_catalog()
@@ -177,7 +179,9 @@ class GenerationCreateMixin:
         pk = request.GET.get("from", "")
         if not pk:
             return None
-        generation = Generation.objects.filter(pk=pk).first() if _is_uuid(pk) else None
+        # Only a generation the change list would show: the policy's scope, then its yes.
+        visible: QuerySet[Generation] = self.get_queryset(request)  # type: ignore[attr-defined]
+        generation = visible.filter(pk=pk).first() if _is_uuid(pk) else None
         if generation is None or not self.has_view_permission(request, generation):  # type: ignore[attr-defined]
             messages.warning(request, _("The generation to duplicate was not found."))
             return None
@@ -273,7 +277,7 @@ class GenerationCreateMixin:
             "model": form.model,
             "price": _price(form.model),
             "source": source,
-            "can_submit": request.user.has_perm(SUBMIT_PERMISSION),
+            "can_submit": has_staff_permission(request.user, "submit"),
             "estimate_url": self._url("estimate"),
             "budget_text": _budget_text(budget) if budget.remaining is not None else "",
         }

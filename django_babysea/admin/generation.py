@@ -1,9 +1,14 @@
 """The generation admin: change list, change view, live status, and the mixins that add create
 and actions.
 
-Everything here renders from the database: previews use the stored copy's name (its URL is
-built by the storage, which is string work) and the width and height recorded when it was
-copied, so a page never opens the storage and never calls BabySea.
+Everything here renders from the database: previews come from
+:func:`~django_babysea.services.media.media_for`, the rule the template tags use too (the stored
+copy's URL, built by the storage, which is string work, and the width and height recorded when
+it was copied), so a page never opens the storage and never calls BabySea.
+
+Every permission question about generations goes through
+:func:`~django_babysea.policy.has_staff_permission` (the model permission, then the configured
+policy), and the rows shown through the policy's ``scope_queryset``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from django_babysea.etags import etag_of, not_modified
@@ -32,6 +38,8 @@ from django_babysea.models import (
     OutputState,
     WebhookDelivery,
 )
+from django_babysea.policy import get_policy, has_staff_permission
+from django_babysea.services.media import MediaView, Missing, media_for
 
 from .actions import GenerationActionsMixin
 from .create import GenerationCreateMixin
@@ -51,6 +59,17 @@ THUMB: Final = 64
 MAX_STATUS_IDS: Final = 500
 #: Webhook deliveries listed on a generation's page, newest first.
 MAX_DELIVERIES: Final = 50
+#: Characters of the prompt kept as a preview's alternative text.
+ALT_CHARS: Final = 100
+#: What a preview cell says when there is nothing to show.
+MISSING_LABELS: Final = {
+    Missing.GENERATING: _("Not ready"),
+    Missing.STORING: _("Not copied yet"),
+    Missing.FAILED: _("Failed"),
+    Missing.CANCELED: _("Canceled"),
+    Missing.EXPIRED: _("Expired"),
+    Missing.UNAVAILABLE: _("No output"),
+}
 
 
 def _outputs(state: Q) -> Exists:
@@ -125,18 +144,18 @@ def _pill(generation: Generation, status_url: str | None) -> SafeString:
     )
 
 
-def _fit(output: GenerationOutput, side: int) -> tuple[int, int]:
-    """The output's size scaled to fit a ``side`` square (a square when it is unknown)."""
-    if not output.width or not output.height:
+def _fit(view: MediaView, side: int) -> tuple[int, int]:
+    """The media's size scaled to fit a ``side`` square (a square when it is unknown)."""
+    if not view.width or not view.height:
         return side, side
-    scale = side / max(output.width, output.height)
-    return max(1, round(output.width * scale)), max(1, round(output.height * scale))
+    scale = side / max(view.width, view.height)
+    return max(1, round(view.width * scale)), max(1, round(view.height * scale))
 
 
-def _stored_url(output: GenerationOutput) -> str | None:
+def _media(source: Generation | GenerationOutput) -> MediaView | None:
     try:
-        return output.url
-    except Exception:  # a storage alias removed from STORAGES: show the placeholder
+        return media_for(source)
+    except Exception:  # a storage alias removed from STORAGES: show a placeholder, not a 500
         return None
 
 
@@ -169,7 +188,24 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Generation]:
         outputs = GenerationOutput.objects.order_by("index")
-        return super().get_queryset(request).prefetch_related(Prefetch("outputs", outputs))
+        scoped = get_policy().scope_queryset(request.user, super().get_queryset(request))
+        return scoped.prefetch_related(Prefetch("outputs", outputs))
+
+    # -- permissions: Django's model permission, then the policy (with the row when known) --------
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_staff_permission(request.user, "view", obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_staff_permission(request.user, "change", obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_staff_permission(request.user, "delete_row", obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Opening the create page; posting it also needs "submit" (see GenerationCreateMixin).
+        user = request.user
+        return super().has_add_permission(request) and get_policy().has_permission(user, "submit")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Generation], search_term: str
@@ -184,27 +220,26 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
 
     @admin.display(description=_("preview"))
     def preview(self, obj: Generation) -> SafeString:
-        outputs = list(obj.outputs.all())  # prefetched: no query per row
-        if not outputs:
-            return _placeholder(_("No output") if obj.is_terminal else _("Not ready"))
-        first = outputs[0]
-        url = _stored_url(first)
-        if url is None:
-            return _placeholder(OutputState(first.state).label)
-        more = format_html('<span class="babysea-more">+{}</span>', len(outputs) - 1)
-        if first.content_type.startswith("video/"):
-            # No poster frame is stored; a <video> per row would make the browser open every
-            # video on the page. The change page plays it.
-            return format_html("{}{}", _placeholder(_("Video")), more if len(outputs) > 1 else "")
-        width, height = _fit(first, THUMB)
+        view = _media(obj)  # reads the prefetched outputs: no query per row
+        if view is None:
+            return _placeholder(MISSING_LABELS[Missing.UNAVAILABLE])
+        if view.url is None:
+            return _placeholder(MISSING_LABELS[view.missing or Missing.UNAVAILABLE])
+        extra = len(obj.outputs.all()) - 1
+        more = format_html('<span class="babysea-more">+{}</span>', extra) if extra > 0 else ""
+        if view.kind == "video":
+            # A <video> per row would make the browser open every video on the page. The
+            # change page plays it.
+            return format_html("{}{}", _placeholder(_("Video")), more)
+        width, height = _fit(view, THUMB)
         return format_html(
             '<span class="babysea-thumb"><img src="{}" width="{}" height="{}" loading="lazy" '
             'decoding="async" alt="{}"></span>{}',
-            url,
+            view.url,
             width,
             height,
-            _("Output %(index)s") % {"index": first.index + 1},
-            more if len(outputs) > 1 else "",
+            Truncator(view.prompt).chars(ALT_CHARS) or _("Output 1"),
+            more,
         )
 
     @admin.display(description=_("status"), ordering="status")
@@ -354,10 +389,10 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
 
     @admin.display(description=_("outputs"))
     def output_previews(self, obj: Generation) -> SafeString:
-        outputs = [
-            {"output": output, "url": _stored_url(output)}
-            for output in obj.outputs.all()  # prefetched in index order by get_queryset
-        ]
+        outputs = []
+        for output in obj.outputs.all():  # prefetched in index order by get_queryset
+            view = _media(output)
+            outputs.append({"output": output, "url": view.url if view is not None else None})
         return render_to_string(
             "admin/django_babysea/generation/outputs.html", {"outputs": outputs}
         )

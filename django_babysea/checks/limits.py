@@ -22,6 +22,7 @@ NUMBER_RULES: dict[str, tuple[bool, float, str]] = {
     "MAX_OUTPUT_BYTES": (True, 1, "a positive whole number of bytes"),
     "DELIVERY_RETENTION_DAYS": (True, 1, "a whole number of days, at least 1"),
     "LEDGER_RETENTION_DAYS": (True, 1, "a whole number of days, at least 1"),
+    "BUDGET_RETENTION_DAYS": (True, 1, "a whole number of days, at least 1"),
     "OUTPUT_RETENTION_HOURS": (False, 0.001, "a positive number of hours"),
     "COPY_TIMEOUT": (False, 1, "a number of seconds, at least 1"),
     "CATALOG_TTL": (False, 1, "a number of seconds, at least 1"),

@@ -82,8 +82,8 @@ def test_renders_previews_pills_and_no_babysea_url(viewer_client: Client) -> Non
     assert img.group(1) == default_storage.url(first.name)
     assert (img.group(2), img.group(3)) == ("64", "36")
     assert "+1" in page  # a second output
-    # Placeholders where there is no copy yet, and for videos.
-    assert 'babysea-thumb--empty">Pending<' in page
+    # Placeholders where there is no copy yet (the reason services.media gives), and for videos.
+    assert 'babysea-thumb--empty">Not copied yet<' in page
     assert 'babysea-thumb--empty">Not ready<' in page
     assert 'babysea-thumb--empty">Video<' in page
     # Pills; only the unfinished row is live, and it carries the status URL.
@@ -206,3 +206,19 @@ def test_links_to_the_dashboard_for_those_who_may_see_it(editor_client: Client) 
     page = client.get(url)
     assert page.status_code == 200
     assert f'href="{dashboard}"' not in page.content.decode()
+
+
+def test_previews_follow_the_media_rule(viewer_client: Client) -> None:
+    """The cells come from services.media.media_for: the reason when there is nothing to show,
+    the prompt as the image's alternative text, a placeholder (not a 500) for a copy whose
+    storage alias is gone."""
+    make(outputs=[OutputState.STORED], prompt="a heron in the reeds")
+    make(GenerationStatus.FAILED)
+    make(GenerationStatus.CANCELED)
+    gone = make(outputs=[OutputState.STORED])
+    GenerationOutput.objects.filter(generation=gone).update(storage="removed-alias")
+    page = viewer_client.get(URL).content.decode()
+    assert re.search(r'<img src="[^"]+" [^>]*alt="a heron in the reeds">', page)
+    assert 'babysea-thumb--empty">Failed<' in page
+    assert 'babysea-thumb--empty">Canceled<' in page
+    assert 'babysea-thumb--empty">No output<' in page

@@ -61,7 +61,7 @@ def test_a_deferred_delivery_of_a_generation_this_site_has_is_kept() -> None:
         kind=GenerationKind.IMAGE, model_identifier="bfl/flux-schnell", generation_id=uuid.uuid4()
     )
     kept = delivery(DeliveryState.DEFERRED, OLD, generation.generation_id)
-    assert purge() == {"deliveries": 0, "credit_events": 0}
+    assert purge()["deliveries"] == 0
     assert remaining() == {kept}
 
 

@@ -126,21 +126,46 @@ def test_purge_in_batches_keeps_failed_and_unprocessed() -> None:
         _ledger(timedelta(days=366))
     recent = _ledger(timedelta(days=300))
 
-    assert purge(batch_size=2, dry_run=True) == {"deliveries": 7, "credit_events": 3}
+    assert purge(batch_size=2, dry_run=True) == {
+        "deliveries": 7,
+        "credit_events": 3,
+        "budget_reservations": 0,
+        "budget_days": 0,
+    }
     assert WebhookDelivery.objects.count() == 11
-    assert purge(batch_size=2) == {"deliveries": 7, "credit_events": 3}
+    assert purge(batch_size=2) == {
+        "deliveries": 7,
+        "credit_events": 3,
+        "budget_reservations": 0,
+        "budget_days": 0,
+    }
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {d.pk for d in kept}
     assert list(CreditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
-    assert purge() == {"deliveries": 0, "credit_events": 0}
+    assert purge() == {
+        "deliveries": 0,
+        "credit_events": 0,
+        "budget_reservations": 0,
+        "budget_days": 0,
+    }
 
 
 def test_purge_follows_retention_settings() -> None:
     _delivery(DeliveryState.PROCESSED, timedelta(days=3))
     _ledger(timedelta(days=3))
     with override_settings(BABYSEA={"DELIVERY_RETENTION_DAYS": 2, "LEDGER_RETENTION_DAYS": 4}):
-        assert purge() == {"deliveries": 1, "credit_events": 0}
+        assert purge() == {
+            "deliveries": 1,
+            "credit_events": 0,
+            "budget_reservations": 0,
+            "budget_days": 0,
+        }
         later = timezone.now() + timedelta(days=2)
-        assert purge(now=later) == {"deliveries": 0, "credit_events": 1}
+        assert purge(now=later) == {
+            "deliveries": 0,
+            "credit_events": 1,
+            "budget_reservations": 0,
+            "budget_days": 0,
+        }
 
 
 def test_purge_refuses_a_zero_batch() -> None:

@@ -1,4 +1,4 @@
-"""``manage.py babysea_purge``: delete old webhook deliveries and ledger rows."""
+"""``manage.py babysea_purge``: delete old webhook deliveries, ledger rows and budget days."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from ._babysea import BabySeaCommand, whole_number
 
 class Command(BabySeaCommand):
     help = (
-        "Delete processed/ignored webhook deliveries older than DELIVERY_RETENTION_DAYS and "
-        "ledger rows older than LEDGER_RETENTION_DAYS, in batches. Failed and deferred "
-        "deliveries are kept."
+        "Delete processed/ignored webhook deliveries older than DELIVERY_RETENTION_DAYS, "
+        "ledger rows older than LEDGER_RETENTION_DAYS and budget days older than "
+        "BUDGET_RETENTION_DAYS (with their settled or released reservations), in batches. "
+        "Failed and deferred deliveries, and budget days still holding a reservation, are kept."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -33,3 +34,11 @@ class Command(BabySeaCommand):
             f"{babysea_settings.DELIVERY_RETENTION_DAYS} days) and {counts['credit_events']} "
             f"ledger rows (older than {babysea_settings.LEDGER_RETENTION_DAYS} days)."
         )
+        budget_rows = counts["budget_days"] + counts["budget_reservations"]
+        # A site without a daily budget has no budget rows: no line about them.
+        if budget_rows or babysea_settings.USER_DAILY_BUDGET is not None:
+            self.stdout.write(
+                f"{verb} {counts['budget_days']} budget days and "
+                f"{counts['budget_reservations']} budget reservations (older than "
+                f"{babysea_settings.BUDGET_RETENTION_DAYS} days)."
+            )

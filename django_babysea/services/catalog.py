@@ -27,6 +27,7 @@ from django_babysea.conf import babysea_settings
 from django_babysea.models import CatalogModel
 
 from .connection import get_client
+from .validation import check_model_identifier
 
 __all__ = [
     "CatalogState",
@@ -155,6 +156,11 @@ def provider_order_choices(model: CatalogModel) -> list[str]:
 def _model(model_identifier: object) -> CatalogModel:
     if not isinstance(model_identifier, str) or not model_identifier.strip():
         raise ValidationError({"model_identifier": _("Choose a model.")})
+    try:
+        # A NUL or an over-long text would be refused by the database itself (a 500).
+        check_model_identifier(model_identifier)
+    except ValueError as exc:
+        raise ValidationError({"model_identifier": str(exc)}) from None
     model = CatalogModel.objects.filter(
         model_identifier=model_identifier.strip(), available=True
     ).first()

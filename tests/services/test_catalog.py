@@ -234,3 +234,14 @@ def test_a_malformed_key_is_refused_before_any_write(sandbox: Sandbox, key: str)
         submit_generation("bfl/flux-schnell", idempotency_key=key, generation_prompt=PROMPT)
     assert Generation.objects.count() == 0
     assert sandbox.received() == []
+
+
+@pytest.mark.parametrize(
+    ("model", "message"), [("bfl/flux\x00", "NUL"), ("m" * 300, "at most")], ids=["nul", "long"]
+)
+def test_model_the_database_cannot_search_is_a_field_error(
+    catalog: None, model: str, message: str
+) -> None:
+    # PostgreSQL refuses a NUL in a query: checked before the lookup, for every caller.
+    (error,) = errors(model, {"generation_prompt": PROMPT})["model_identifier"]
+    assert message in error

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from django_babysea.sandbox.defaults import DEFAULT_PORT, DEMO_API_KEY, DEMO_WEBHOOK_SECRET
 
 if TYPE_CHECKING:
-    from django_babysea.sandbox.accounts import KeySpec
     from django_babysea.sandbox.app import Sandbox
     from django_babysea.sandbox.config import WebhookSpec
-    from django_babysea.sandbox.faults import Fault
-    from django_babysea.sandbox.scheduler import Retention
+    from django_babysea.sandbox.faults.injection import Fault
+    from django_babysea.sandbox.state.accounts import KeySpec
+    from django_babysea.sandbox.state.agenda import Retention
 
 __all__ = [
     "DEFAULT_PORT",
@@ -30,10 +30,10 @@ __all__ = [
 
 _LAZY = {
     "Sandbox": "django_babysea.sandbox.app",
-    "KeySpec": "django_babysea.sandbox.accounts",
+    "KeySpec": "django_babysea.sandbox.state.accounts",
     "WebhookSpec": "django_babysea.sandbox.config",
-    "Fault": "django_babysea.sandbox.faults",
-    "Retention": "django_babysea.sandbox.scheduler",
+    "Fault": "django_babysea.sandbox.faults.injection",
+    "Retention": "django_babysea.sandbox.state.agenda",
 }
 
 

@@ -8,15 +8,15 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
-from django_babysea.sandbox.accounts import KeyRegistry, KeySpec, default_key_specs
 from django_babysea.sandbox.config import DEFAULT_BALANCE, SandboxConfig, WebhookSpec
-from django_babysea.sandbox.control import Driver
+from django_babysea.sandbox.control import SEED_MODEL, Driver
 from django_babysea.sandbox.defaults import DEMO_WEBHOOK_SECRET
 from django_babysea.sandbox.extra import require_extra
-from django_babysea.sandbox.faults import Fault
-from django_babysea.sandbox.region import Region
-from django_babysea.sandbox.scheduler import Retention
-from django_babysea.sandbox.server import SandboxHTTPServer, serve
+from django_babysea.sandbox.faults.injection import Fault
+from django_babysea.sandbox.http.server import SandboxHTTPServer, serve
+from django_babysea.sandbox.state.accounts import KeyRegistry, KeySpec, default_key_specs
+from django_babysea.sandbox.state.agenda import Retention
+from django_babysea.sandbox.state.region import Region
 
 __all__ = ["Sandbox"]
 
@@ -276,3 +276,7 @@ class Sandbox:
 
     def reset(self) -> None:
         self.driver.reset()
+
+    def seed(self, count: int, account: str = "default", model: str = SEED_MODEL) -> int:
+        """Store ``count`` succeeded generations at once (no webhooks, credits or latency)."""
+        return self.driver.seed(count, account, model)

@@ -17,8 +17,8 @@ from django_babysea.sandbox.defaults import DEFAULT_PORT, DEMO_WEBHOOK_SECRET
 from django_babysea.sandbox.extra import MissingExtra, require_extra
 
 if TYPE_CHECKING:
-    from django_babysea.sandbox.accounts import KeySpec
     from django_babysea.sandbox.app import Sandbox
+    from django_babysea.sandbox.state.accounts import KeySpec
 
 __all__ = ["add_arguments", "build_parser", "build_sandboxes", "main", "serve_forever"]
 
@@ -27,7 +27,7 @@ PLANS = ("free", "starter", "pro", "scale", "enterprise")
 
 
 def _key(text: str) -> KeySpec:
-    from django_babysea.sandbox.accounts import parse_key_spec
+    from django_babysea.sandbox.state.accounts import parse_key_spec
 
     try:
         return parse_key_spec(text)
@@ -81,9 +81,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _caps(text: str) -> tuple[int, int]:
+    image, _, video = text.partition(",")
+    try:
+        caps = (int(image), int(video))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"use IMAGE,VIDEO (two integers), not {text!r}") from None
+    if min(caps) < 1:
+        raise argparse.ArgumentTypeError(f"caps must be at least 1, not {text}")
+    return caps
+
+
 def add_arguments(parser: Any) -> None:
     """Add every sandbox option to ``parser`` (an argparse parser or Django's CommandParser)."""
-    from django_babysea.sandbox.faults import PROFILES
+    from django_babysea.sandbox.faults.injection import PROFILES
 
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument(
@@ -131,6 +142,13 @@ def add_arguments(parser: Any) -> None:
     )
     parser.add_argument("--rate-limit", type=_positive_int, default=60, help="requests per minute")
     parser.add_argument(
+        "--concurrency",
+        type=_caps,
+        default=None,
+        metavar="IMAGE,VIDEO",
+        help="in-flight generations allowed per account (default: the plan's caps)",
+    )
+    parser.add_argument(
         "--public-url",
         default=None,
         metavar="URL",
@@ -164,8 +182,8 @@ def build_parser(prog: str | None = "python -m django_babysea.sandbox") -> argpa
 
 def build_sandboxes(options: argparse.Namespace | dict[str, Any]) -> list[Sandbox]:
     """One :class:`Sandbox` per region (sharing keys); raises ValueError on bad combinations."""
-    from django_babysea.sandbox.accounts import default_key_specs
     from django_babysea.sandbox.app import Sandbox
+    from django_babysea.sandbox.state.accounts import default_key_specs
 
     opts = vars(options) if isinstance(options, argparse.Namespace) else dict(options)
     urls, secrets = opts.get("webhook_urls") or [], opts.get("webhook_secrets") or []
@@ -183,6 +201,7 @@ def build_sandboxes(options: argparse.Namespace | dict[str, Any]) -> list[Sandbo
         "plan": opts.get("plan", "pro"),
         "balance": opts.get("balance", Decimal("100.000")),
         "rate_limit": opts.get("rate_limit", 60),
+        "concurrency": opts.get("concurrency"),
     }
     port = opts.get("port", DEFAULT_PORT)
     keys = [

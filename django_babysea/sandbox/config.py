@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
-from django_babysea.sandbox.accounts import PLANS, REGIONS, KeySpec
 from django_babysea.sandbox.defaults import DEMO_WEBHOOK_SECRET
-from django_babysea.sandbox.scheduler import Retention
-from django_babysea.sandbox.webhooks import EVENTS
+from django_babysea.sandbox.state.accounts import PLANS, REGIONS, KeySpec
+from django_babysea.sandbox.state.agenda import Retention
+from django_babysea.sandbox.webhooks.dispatcher import EVENTS
 
 __all__ = ["DEFAULT_BALANCE", "SandboxConfig", "WebhookSpec"]
 

@@ -9,17 +9,21 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django_babysea.sandbox.accounts import Account, KeySpec
-from django_babysea.sandbox.clock import iso
+from django_babysea.sandbox.contract.catalog import Model
 from django_babysea.sandbox.defaults import DEMO_WEBHOOK_SECRET
-from django_babysea.sandbox.faults import PROFILES, Fault
-from django_babysea.sandbox.ledger import set_balance
-from django_babysea.sandbox.region import Region
-from django_babysea.sandbox.webhooks import Endpoint
+from django_babysea.sandbox.faults.injection import PROFILES, Fault
+from django_babysea.sandbox.state.accounts import Account, KeySpec
+from django_babysea.sandbox.state.clock import iso
+from django_babysea.sandbox.state.ledger import set_balance
+from django_babysea.sandbox.state.records import Attempt, Generation
+from django_babysea.sandbox.state.region import Region
+from django_babysea.sandbox.webhooks.dispatcher import Endpoint
 
 __all__ = ["Driver"]
 
 WEBHOOK_TEST_ID = "00000000-0000-0000-0000-000000000000"
+SEED_MODEL = "bfl/flux-schnell"
+MAX_SEED = 1_000_000
 
 
 class Driver:
@@ -138,6 +142,26 @@ class Driver:
     def reset(self) -> None:
         self.region.reset()
 
+    def seed(self, count: int, account: str = "default", model: str = SEED_MODEL) -> int:
+        """Store ``count`` succeeded generations at once: no webhooks, no credits, no latency.
+
+        For measuring the sandbox with a large state; each looks like a finished create of
+        ``model`` (an image model) with its output files present.
+        """
+        if not isinstance(count, int) or not 1 <= count <= MAX_SEED:
+            raise ValueError(f"count must be an integer from 1 to {MAX_SEED}")
+        region = self.region
+        found = region.catalog.get(model)
+        if found is None or found.media_type != "image":
+            raise ValueError(f"{model!r} is not an image model of the catalog")
+        owner = region.account(account)
+        with region.store.lock:
+            for _ in range(count):
+                generation = _seeded(region, owner, found)
+                region.store.add(generation)
+                region.store.agenda.attempted(generation, generation.attempts[0])
+        return count
+
     def info(self) -> dict[str, Any]:
         region = self.region
         keys = [
@@ -164,3 +188,32 @@ def parse_body(raw: bytes | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise ValueError("the body must be a JSON object")
     return parsed
+
+
+def _seeded(region: Region, owner: Account, model: Model) -> Generation:
+    now = region.clock.now()
+    provider = model.providers[0]
+    prediction_id = region.lifecycle.prediction_id(provider)
+    return Generation(
+        generation_id=region.ids.uuid(),
+        account=owner,
+        model=model,
+        prompt="seeded",
+        ratio=model.ratios[0],
+        output_format=model.output_formats[0],
+        output_number=1,
+        input_file=None,
+        provider_order=[provider],
+        created_at=now,
+        cost=Decimal(0),
+        reserved=Decimal(0),
+        media_seed=region.ids.seed32(),
+        status="succeeded",
+        started_at=now,
+        completed_at=now,
+        attempts=[Attempt(provider, prediction_id, now, "used")],
+        provider_used=provider,
+        prediction_id=prediction_id,
+        files_present=True,
+        settlement="charged",
+    )

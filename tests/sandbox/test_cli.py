@@ -95,6 +95,8 @@ def test_management_command_runs_the_same_server() -> None:
         ["--balance", "lots"],
         ["--plan", "gold"],
         ["--fault", "meteor"],
+        ["--concurrency", "10"],
+        ["--concurrency", "0,1"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args: list[str]) -> None:
@@ -122,6 +124,14 @@ def test_management_command_parser_matches_module_parser() -> None:
     assert parsed["port"] == 9
     assert parsed["api_keys"][0].preset == "generate_only"
     assert vars(module.parse_args(args)).items() <= parsed.items()
+
+
+def test_concurrency_caps_reach_every_region() -> None:
+    options = build_parser().parse_args(
+        ["--concurrency", "3,1", "--region", "us", "--region", "eu"]
+    )
+    assert [s.config.concurrency for s in build_sandboxes(options)] == [(3, 1), (3, 1)]
+    assert build_sandboxes(build_parser().parse_args([]))[0].config.concurrency is None
 
 
 def test_build_sandboxes_pairs_urls_and_secrets_and_regions() -> None:

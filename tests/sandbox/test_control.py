@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from django_babysea.sandbox import Sandbox
-from django_babysea.sandbox.control_routes import handle_control
-from django_babysea.sandbox.envelopes import Request
+from django_babysea.sandbox.http.control_routes import handle_control
+from django_babysea.sandbox.http.envelopes import Request
 
 from .conftest import Receiver, client, create, created_id
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from django_babysea.sandbox import Sandbox
-from django_babysea.sandbox.catalog import load_catalog
-from django_babysea.sandbox.pricing import cost_of, estimate_data
+from django_babysea.sandbox.contract.catalog import load_catalog
+from django_babysea.sandbox.contract.pricing import cost_of, estimate_data
 
 from .conftest import Receiver, assert_error, assert_shape, client, create, created_id, example
 
@@ -134,7 +134,7 @@ def test_low_balance_webhook_channel_can_be_off(receiver: Receiver) -> None:
 def test_unpriced_models_are_refused() -> None:
     from dataclasses import replace
 
-    from django_babysea.sandbox.errors import ApiError
+    from django_babysea.sandbox.contract.errors import ApiError
 
     unpriced = replace(load_catalog().models["bfl/flux-schnell"], pricing=None)
     with pytest.raises(ApiError) as caught:

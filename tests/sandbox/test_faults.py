@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from django_babysea.sandbox import Fault, Sandbox
-from django_babysea.sandbox.faults import PROFILES
+from django_babysea.sandbox.faults.injection import PROFILES
 
 from .conftest import Receiver, assert_error, client, create, created_id
 

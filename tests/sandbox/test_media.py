@@ -21,7 +21,7 @@ imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from PIL import Image, ImageChops  # noqa: E402
 
-from django_babysea.sandbox import media  # noqa: E402
+from django_babysea.sandbox.media import render as media  # noqa: E402
 
 PROMPT = "A red fox jumping over a frozen creek at sunrise, 35mm film"
 LABEL = "bfl/flux-schnell · output 1 · bfl"

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from django_babysea.sandbox import Fault, Sandbox
-from django_babysea.sandbox.envelopes import Response
-from django_babysea.sandbox.faults import FAULT_KINDS, OUTPUT_KINDS
-from django_babysea.sandbox.file_faults import CHUNK, apply_output_fault
+from django_babysea.sandbox.faults.injection import FAULT_KINDS, OUTPUT_KINDS
+from django_babysea.sandbox.faults.output_files import CHUNK, apply_output_fault
+from django_babysea.sandbox.http.envelopes import Response
 
 from .conftest import create, created_id
 

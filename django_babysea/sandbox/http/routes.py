@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from django_babysea.sandbox import ops_account, ops_generations, ops_health
-from django_babysea.sandbox.envelopes import Request, Response
-from django_babysea.sandbox.region import Caller, Region
+from django_babysea.sandbox.http.envelopes import Request, Response
+from django_babysea.sandbox.operations import account, generations, health
+from django_babysea.sandbox.state.region import Caller, Region
 
 __all__ = ["ROUTES", "Route", "match"]
 
@@ -32,24 +32,24 @@ def _route(method: str, path: str, scope: str, group: str, handler: Handler) -> 
 
 
 ROUTES: Final = (
-    _route("GET", "/v1/status", "account:read", "/v1/status", ops_account.status),
-    _route("GET", "/v1/usage", "account:read", "/v1/usage", ops_account.usage),
-    _route("GET", "/v1/user/account", "account:read", "/v1/user", ops_account.account),
-    _route("GET", "/v1/user/billing", "account:read", "/v1/user", ops_account.billing),
-    _route("GET", f"/v1/estimate/{MODEL}", "library:read", "/v1/estimate", ops_account.estimate),
+    _route("GET", "/v1/status", "account:read", "/v1/status", account.status),
+    _route("GET", "/v1/usage", "account:read", "/v1/usage", account.usage),
+    _route("GET", "/v1/user/account", "account:read", "/v1/user", account.account),
+    _route("GET", "/v1/user/billing", "account:read", "/v1/user", account.billing),
+    _route("GET", f"/v1/estimate/{MODEL}", "library:read", "/v1/estimate", account.estimate),
     _route(
         "POST",
         f"/v1/generate/image/{MODEL}",
         "generation:write",
         "/v1/generate/image",
-        ops_generations.generate_image,
+        generations.generate_image,
     ),
     _route(
         "POST",
         f"/v1/generate/video/{MODEL}",
         "generation:write",
         "/v1/generate/video",
-        ops_generations.generate_video,
+        generations.generate_video,
     ),
     # /v1/content/list must be matched before /v1/content/{generation_id}.
     _route(
@@ -57,33 +57,29 @@ ROUTES: Final = (
         "/v1/content/list",
         "generation:read",
         "/v1/content",
-        ops_generations.list_generations,
+        generations.list_generations,
     ),
-    _route("GET", f"/v1/content/{UUID}", "generation:read", "/v1/content", ops_generations.get),
-    _route(
-        "DELETE", f"/v1/content/{UUID}", "generation:delete", "/v1/content", ops_generations.delete
-    ),
+    _route("GET", f"/v1/content/{UUID}", "generation:read", "/v1/content", generations.get),
+    _route("DELETE", f"/v1/content/{UUID}", "generation:delete", "/v1/content", generations.delete),
     _route(
         "POST",
         f"/v1/content/generation/cancel/{UUID}",
         "generation:delete",
         "/v1/content",
-        ops_generations.cancel,
+        generations.cancel,
     ),
-    _route("GET", "/v1/library/providers", "library:read", "/v1/library", ops_account.providers),
-    _route("GET", "/v1/library/models", "library:read", "/v1/library", ops_account.models),
+    _route("GET", "/v1/library/providers", "library:read", "/v1/library", account.providers),
+    _route("GET", "/v1/library/models", "library:read", "/v1/library", account.models),
     _route(
         "GET",
         "/v1/health/inference/providers",
         "health:read",
         "/v1/health",
-        ops_health.health_providers,
+        health.health_providers,
     ),
-    _route(
-        "GET", "/v1/health/inference/models", "health:read", "/v1/health", ops_health.health_models
-    ),
-    _route("GET", "/v1/health/storage", "health:read", "/v1/health", ops_health.storage),
-    _route("GET", "/v1/health/cache", "health:read", "/v1/health", ops_health.cache),
+    _route("GET", "/v1/health/inference/models", "health:read", "/v1/health", health.health_models),
+    _route("GET", "/v1/health/storage", "health:read", "/v1/health", health.storage),
+    _route("GET", "/v1/health/cache", "health:read", "/v1/health", health.cache),
 )
 
 

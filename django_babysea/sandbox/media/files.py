@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from django_babysea.sandbox.envelopes import Request, Response, text_response
-from django_babysea.sandbox.file_faults import (
+from django_babysea.sandbox.faults.output_files import (
     apply_output_fault,
     early_output_response,
     take_output_fault,
 )
-from django_babysea.sandbox.region import Region
+from django_babysea.sandbox.http.envelopes import Request, Response, text_response
+from django_babysea.sandbox.state.region import Region
 
 __all__ = ["handle_file"]
 
@@ -92,7 +92,7 @@ def handle_file(region: Region, request: Request) -> Response:
         response = text_response(404, "Not Found")
         response.head = request.method == "HEAD"
         return response
-    from django_babysea.sandbox.media import CONTENT_TYPES, padded_video
+    from django_babysea.sandbox.media.render import CONTENT_TYPES, padded_video
 
     try:
         data = _render(region, output)

@@ -13,9 +13,9 @@ from typing import Any, Final
 import httpx
 
 from django_babysea.client.webhooks import SIGNATURE_HEADER, sign
-from django_babysea.sandbox.clock import Clock, Ids, iso
-from django_babysea.sandbox.faults import FaultSet
-from django_babysea.sandbox.timers import Timers
+from django_babysea.sandbox.faults.injection import FaultSet
+from django_babysea.sandbox.state.clock import Clock, Ids, iso
+from django_babysea.sandbox.webhooks.timers import Timers
 
 __all__ = ["EVENTS", "GENERATION_EVENTS", "Delivery", "Dispatcher", "Endpoint"]
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
-from django_babysea.sandbox.catalog import Model
-from django_babysea.sandbox.errors import ApiError
+from django_babysea.sandbox.contract.catalog import Model
+from django_babysea.sandbox.contract.errors import ApiError
 
 __all__ = ["Cost", "cost_of", "estimate_data", "money", "round3"]
 

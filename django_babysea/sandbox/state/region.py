@@ -6,21 +6,21 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django_babysea.sandbox.accounts import PLANS, Account, ApiKey, KeyRegistry, KeySpec
-from django_babysea.sandbox.catalog import load_catalog
-from django_babysea.sandbox.clock import Clock, Ids
 from django_babysea.sandbox.config import SandboxConfig
-from django_babysea.sandbox.errors import ApiError
-from django_babysea.sandbox.faults import FaultSet
-from django_babysea.sandbox.idempotency import IdempotencyStore
-from django_babysea.sandbox.lifecycle import Event, Lifecycle, Timing
-from django_babysea.sandbox.ratelimit import AuthFailureLimiter, RateLimiter
-from django_babysea.sandbox.scheduler import Scheduler
-from django_babysea.sandbox.state import Store
-from django_babysea.sandbox.webhooks import Dispatcher
+from django_babysea.sandbox.contract.catalog import load_catalog
+from django_babysea.sandbox.contract.errors import ApiError
+from django_babysea.sandbox.faults.injection import FaultSet
+from django_babysea.sandbox.http.ratelimit import AuthFailureLimiter, RateLimiter
+from django_babysea.sandbox.state.accounts import PLANS, Account, ApiKey, KeyRegistry, KeySpec
+from django_babysea.sandbox.state.clock import Clock, Ids
+from django_babysea.sandbox.state.idempotency import IdempotencyStore
+from django_babysea.sandbox.state.lifecycle import Event, Lifecycle, Timing
+from django_babysea.sandbox.state.records import Store
+from django_babysea.sandbox.state.scheduler import Scheduler
+from django_babysea.sandbox.webhooks.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
-    from django_babysea.sandbox.media import MediaCache
+    from django_babysea.sandbox.media.render import MediaCache
 
 __all__ = ["Caller", "Region"]
 
@@ -43,7 +43,7 @@ class Region:
         self.clock = Clock()
         self.ids = Ids(config.seed)
         self.faults = FaultSet(config.seed)
-        self.store = Store()
+        self.store = Store(retention=config.retention)
         self.idempotency = IdempotencyStore()
         self.rate = RateLimiter(config.rate_limit, config.rate_window)
         self.auth_failures = AuthFailureLimiter(
@@ -61,7 +61,13 @@ class Region:
         )
         cancel_methods = {p: v.cancel_method for p, v in self.catalog.providers.items()}
         self.lifecycle = Lifecycle(
-            self.clock, self.ids, self.faults, self.timing, lambda: self.base_url, cancel_methods
+            self.clock,
+            self.ids,
+            self.faults,
+            self.timing,
+            lambda: self.base_url,
+            cancel_methods,
+            self.store.agenda,
         )
         self.scheduler = Scheduler(
             self.store,
@@ -121,7 +127,7 @@ class Region:
     @property
     def media(self) -> MediaCache:
         if self._media is None:
-            from django_babysea.sandbox.media import MediaCache
+            from django_babysea.sandbox.media.render import MediaCache
 
             self._media = MediaCache(max_bytes=self.config.media_cache_bytes)
         return self._media

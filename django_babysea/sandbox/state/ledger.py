@@ -8,10 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django_babysea.sandbox.accounts import Account
-from django_babysea.sandbox.errors import ApiError
-from django_babysea.sandbox.pricing import money, round3
-from django_babysea.sandbox.state import Generation
+from django_babysea.sandbox.contract.errors import ApiError
+from django_babysea.sandbox.contract.pricing import money, round3
+from django_babysea.sandbox.state.accounts import Account
+from django_babysea.sandbox.state.records import Generation
 
 __all__ = ["charge", "refund", "reserve", "set_balance"]
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django_babysea.sandbox.clock import Clock, Ids, iso
-from django_babysea.sandbox.errors import ApiError
+from django_babysea.sandbox.contract.errors import ApiError
+from django_babysea.sandbox.state.clock import Clock, Ids, iso
 
 __all__ = [
     "Request",

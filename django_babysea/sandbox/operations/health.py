@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from django_babysea.sandbox.envelopes import Request, Response, success
-from django_babysea.sandbox.region import Caller, Region
+from django_babysea.sandbox.http.envelopes import Request, Response, success
+from django_babysea.sandbox.state.agenda import HEALTH_WINDOW
+from django_babysea.sandbox.state.region import Caller, Region
 
 __all__ = ["cache", "health_models", "health_providers", "storage"]
 
 Params = dict[str, str]
-WINDOW: Final = 300
+WINDOW: Final = int(HEALTH_WINDOW)
 
 
 def _provider_health(region: Region) -> dict[str, dict[str, Any]]:
     since = region.clock.now() - WINDOW
     counts: dict[str, list[int]] = {p: [0, 0] for p in region.catalog.providers}
     with region.store.lock:
-        for generation in region.store.generations.values():
-            for attempt in generation.attempts:
-                if attempt.at < since or attempt.outcome in ("running", "cancelled"):
-                    continue
-                tally = counts.setdefault(attempt.provider, [0, 0])
-                tally[0] += 1
-                tally[1] += attempt.outcome in ("failed", "rejected")
+        for attempt, generation in region.store.agenda.attempts_since(since):
+            if attempt.outcome in ("running", "cancelled") or not region.store.holds(generation):
+                continue  # the attempts of stored generations count, as in BabySea's records
+            tally = counts.setdefault(attempt.provider, [0, 0])
+            tally[0] += 1
+            tally[1] += attempt.outcome in ("failed", "rejected")
     health: dict[str, dict[str, Any]] = {}
     for provider, (total, failures) in counts.items():
         rate = round(failures / total, 3) if total else 0.0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django_babysea.sandbox.errors import ApiError
+from django_babysea.sandbox.contract.errors import ApiError
 
 __all__ = ["IdempotencyStore", "Stored", "fingerprint"]
 
@@ -34,7 +35,12 @@ class IdempotencyStore:
     def __init__(self, window: float = WINDOW) -> None:
         self.window = window
         self._entries: dict[tuple[str, str], Stored] = {}
+        # Claims in the order they were made: with one window for all, that is the order
+        # their windows end, so expiry pops from the front and never scans the keys.
+        self._order: deque[tuple[tuple[str, str], Stored]] = deque()
         self._lock = threading.Lock()
+        #: Entries looked at by :meth:`expire` (a work counter for tests).
+        self.examined = 0
 
     def begin(self, account_id: str, key: str, print_: str, now: float) -> Stored | None:
         """Claim ``key``; returns the stored response to replay, or raises BSE2015/BSE2016."""
@@ -43,7 +49,9 @@ class IdempotencyStore:
             if entry is not None and now - entry.created_at >= self.window:
                 entry = None
             if entry is None:
-                self._entries[(account_id, key)] = Stored(print_, now)
+                claim = Stored(print_, now)
+                self._entries[(account_id, key)] = claim
+                self._order.append(((account_id, key), claim))
                 return None
             if entry.fingerprint != print_:
                 raise ApiError("BSE2015", details={"idempotency_key": key})
@@ -67,14 +75,25 @@ class IdempotencyStore:
             if entry is not None and not entry.done:
                 del self._entries[(account_id, key)]
 
-    def expire(self, now: float) -> None:
+    def expire(self, now: float) -> int:
+        """Forget the completed keys whose window ended, oldest first; returns how many."""
+        removed = 0
         with self._lock:
-            old = [
-                k for k, e in self._entries.items() if e.done and now - e.created_at >= self.window
-            ]
-            for k in old:
-                del self._entries[k]
+            while self._order and now - self._order[0][1].created_at >= self.window:
+                key, claim = self._order.popleft()
+                self.examined += 1
+                # A key claimed again, released or still in progress is not this claim's to drop.
+                if self._entries.get(key) is claim and claim.done:
+                    del self._entries[key]
+                    removed += 1
+        return removed
+
+    def held(self) -> list[tuple[str, str]]:
+        """The (account id, key) pairs held, oldest claim first."""
+        with self._lock:
+            return [key for key, claim in self._order if self._entries.get(key) is claim]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._order.clear()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django_babysea.sandbox.clock import iso
-from django_babysea.sandbox.envelopes import Request, Response, error_response, text_response
-from django_babysea.sandbox.errors import ApiError
-from django_babysea.sandbox.faults import REQUEST_KINDS, Fault
-from django_babysea.sandbox.region import Caller, Region
-from django_babysea.sandbox.routes import Route, match
-from django_babysea.sandbox.state import RequestLog
+from django_babysea.sandbox.contract.errors import ApiError
+from django_babysea.sandbox.faults.injection import REQUEST_KINDS, Fault
+from django_babysea.sandbox.http.envelopes import Request, Response, error_response, text_response
+from django_babysea.sandbox.http.routes import Route, match
+from django_babysea.sandbox.state.clock import iso
+from django_babysea.sandbox.state.records import RequestLog
+from django_babysea.sandbox.state.region import Caller, Region
 
 __all__ = ["handle_api"]
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from django_babysea.sandbox.accounts import Account
-from django_babysea.sandbox.catalog import Model
-from django_babysea.sandbox.clock import iso
+from django_babysea.sandbox.contract.catalog import Model
+from django_babysea.sandbox.state.accounts import Account
+from django_babysea.sandbox.state.agenda import Agenda, Retention
+from django_babysea.sandbox.state.clock import iso
 
-__all__ = ["TERMINAL", "Attempt", "Generation", "RequestLog", "Store"]
+__all__ = ["TERMINAL", "Attempt", "Generation", "RequestLog", "Store", "Timeline"]
 
 TERMINAL: Final = frozenset({"succeeded", "failed", "canceled"})
 IN_FLIGHT: Final = frozenset({"pending", "processing"})
@@ -163,28 +165,94 @@ class RequestLog:
     code: str | None
 
 
-class Store:
-    """Generations and logs of one region, guarded by one re-entrant lock."""
+class Timeline:
+    """One account's generations in creation order; retention removes them from the front."""
 
-    def __init__(self, received_limit: int = 10_000) -> None:
+    def __init__(self) -> None:
+        self._items: list[Generation] = []
+        self._head = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._head
+
+    def append(self, generation: Generation) -> None:
+        self._items.append(generation)
+
+    def newest_first(self, offset: int, limit: int) -> list[Generation]:
+        """A page of ``GET /v1/content/list``: a slice, whatever the number stored."""
+        end = len(self._items) - offset
+        start = max(self._head, end - limit)
+        return self._items[start:end][::-1] if end > start else []
+
+    def since(self, moment: float) -> list[Generation]:
+        """Those created at ``moment`` or later (creation order is time order)."""
+        first = bisect_left(self._items, moment, lo=self._head, key=lambda g: g.created_at)
+        return self._items[first:]
+
+    def remove(self, generation: Generation) -> None:
+        if len(self) and self._items[self._head] is generation:
+            self._head += 1
+            if self._head > 1024 and self._head * 2 > len(self._items):
+                del self._items[: self._head]  # amortised: each item is moved at most once
+                self._head = 0
+            return
+        # Only when record windows do not end in creation order (never within one account).
+        live = self._items[self._head :]
+        live.remove(generation)
+        self._items, self._head = live, 0
+
+
+class Store:
+    """Generations and logs of one region, guarded by one re-entrant lock.
+
+    Besides the records it keeps the indexes that let every request path work on what it
+    needs only: each account's generations in creation order and the region's agenda.
+    """
+
+    def __init__(self, received_limit: int = 10_000, retention: Retention | None = None) -> None:
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
         self.generations: dict[str, Generation] = {}
-        self.request_logs: list[RequestLog] = []
+        self.timelines: dict[str, Timeline] = {}
+        self.agenda = Agenda(retention)
+        self.request_logs: deque[RequestLog] = deque()
         self.received: deque[dict[str, Any]] = deque(maxlen=received_limit)
 
-    def account_generations(self, account: Account) -> list[Generation]:
-        """Newest first (the list order of ``GET /v1/content/list``)."""
-        own = [g for g in self.generations.values() if g.account is account]
-        own.sort(key=lambda g: g.created_at, reverse=True)
-        return own
+    def add(self, generation: Generation) -> None:
+        self.generations[generation.generation_id] = generation
+        self.timeline(generation.account).append(generation)
+        self.agenda.added(generation)
+
+    def remove(self, generation: Generation) -> None:
+        """Forget a record (retention): from the records, its timeline and the agenda."""
+        if self.generations.get(generation.generation_id) is not generation:
+            return
+        del self.generations[generation.generation_id]
+        self.timeline(generation.account).remove(generation)
+        self.agenda.settled(generation)
+
+    def holds(self, generation: Generation) -> bool:
+        return self.generations.get(generation.generation_id) is generation
+
+    def timeline(self, account: Account) -> Timeline:
+        found = self.timelines.get(account.name)
+        if found is None:
+            found = self.timelines[account.name] = Timeline()
+        return found
 
     def in_flight(self, account: Account, media_type: str) -> int:
-        return sum(
-            1
-            for g in self.generations.values()
-            if g.account is account and g.model.media_type == media_type and not g.terminal
-        )
+        return self.agenda.in_flight_count(account.name, media_type)
+
+    def logs_since(self, account: Account, moment: float) -> list[RequestLog]:
+        """The account's request logs from ``moment`` on (the log is in time order)."""
+        found = []
+        for entry in reversed(self.request_logs):
+            if entry.at < moment:
+                break
+            if entry.account == account.name:
+                found.append(entry)
+        found.reverse()
+        return found
 
     def get(self, account: Account, generation_id: str) -> Generation | None:
         generation = self.generations.get(generation_id)
@@ -195,5 +263,7 @@ class Store:
     def clear(self) -> None:
         self.accounts.clear()
         self.generations.clear()
+        self.timelines.clear()
+        self.agenda.clear()
         self.request_logs.clear()
         self.received.clear()

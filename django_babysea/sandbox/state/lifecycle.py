@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from django_babysea.sandbox import ledger
-from django_babysea.sandbox.clock import Clock, Ids
-from django_babysea.sandbox.errors import PROVIDER_FAILURE_PHRASES, provider_error_item
-from django_babysea.sandbox.faults import FaultSet
-from django_babysea.sandbox.state import Attempt, Generation
+from django_babysea.sandbox.contract.errors import PROVIDER_FAILURE_PHRASES, provider_error_item
+from django_babysea.sandbox.faults.injection import FaultSet
+from django_babysea.sandbox.state import ledger
+from django_babysea.sandbox.state.agenda import Agenda
+from django_babysea.sandbox.state.clock import Clock, Ids
+from django_babysea.sandbox.state.records import Attempt, Generation
 
 __all__ = ["Event", "Lifecycle", "Timing"]
 
@@ -50,8 +51,10 @@ class Lifecycle:
         timing: Timing,
         base_url: Callable[[], str],
         cancel_methods: dict[str, str | None],
+        agenda: Agenda,
     ) -> None:
         self.clock, self.ids, self.faults, self.timing = clock, ids, faults, timing
+        self.agenda = agenda
         self.base_url = base_url
         self.cancel_methods = cancel_methods
 
@@ -94,6 +97,7 @@ class Lifecycle:
             provider = generation.provider_order[index]
             attempt = Attempt(provider, self.prediction_id(provider), self.clock.now())
             generation.attempts.append(attempt)
+            self.agenda.attempted(generation, attempt)
             code = self._failing(generation, provider, "submit")
             if code is None:
                 generation.provider_index = index
@@ -107,8 +111,12 @@ class Lifecycle:
     def _latency(self, generation: Generation, phase: int) -> float:
         return LATENCY[generation.model.media_type][phase] * self.timing.speed
 
+    def _due(self, generation: Generation, at: float) -> None:
+        generation.next_due = at
+        self.agenda.due(generation)
+
     def schedule_start(self, generation: Generation) -> None:
-        generation.next_due = self.clock.now() + self._latency(generation, 0)
+        self._due(generation, self.clock.now() + self._latency(generation, 0))
 
     # -- transitions -----------------------------------------------------------------------
     def step(self, generation: Generation, *, force: bool = False) -> list[Event]:
@@ -123,7 +131,7 @@ class Lifecycle:
     def start(self, generation: Generation) -> list[Event]:
         now = self.clock.now()
         generation.status, generation.started_at = "processing", now
-        generation.next_due = now + self._latency(generation, 1)
+        self._due(generation, now + self._latency(generation, 1))
         first = generation.attempts[0].provider if generation.attempts else None
         data = {
             "account_id": generation.account.account_id,
@@ -144,7 +152,7 @@ class Lifecycle:
         attempt.outcome, attempt.code = "failed", code
         self.submit(generation, generation.provider_index + 1)
         if generation.current_provider is not None:
-            generation.next_due = self.clock.now() + self._latency(generation, 1)
+            self._due(generation, self.clock.now() + self._latency(generation, 1))
             return []
         return self.fail(generation, *self._chain_failure(generation))
 
@@ -167,6 +175,7 @@ class Lifecycle:
         generation.attempts[-1].outcome = "used"
         generation.files_present = True
         ledger.charge(generation)
+        self.agenda.settled(generation)
         data = {
             "account_id": generation.account.account_id,
             "model_identifier": generation.model.identifier,
@@ -186,6 +195,7 @@ class Lifecycle:
             if attempt.outcome == "running":
                 attempt.outcome, attempt.code = "failed", code
         ledger.refund(generation, now)
+        self.agenda.settled(generation)
         data = {
             "account_id": generation.account.account_id,
             "model_identifier": generation.model.identifier,
@@ -206,6 +216,7 @@ class Lifecycle:
             if attempt.outcome == "running":
                 attempt.outcome = "cancelled"
         refunded = ledger.refund(generation, now)
+        self.agenda.settled(generation)
         data = {
             "account_id": generation.account.account_id,
             "model_identifier": generation.model.identifier,

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django_babysea.sandbox.clock import iso
-from django_babysea.sandbox.envelopes import Request, Response, success
-from django_babysea.sandbox.errors import ApiError, invalid
-from django_babysea.sandbox.pricing import cost_of, estimate_data, money
-from django_babysea.sandbox.region import Caller, Region
-from django_babysea.sandbox.state import Generation, RequestLog
-from django_babysea.sandbox.validation import check_duration, query_int
+from django_babysea.sandbox.contract.errors import ApiError, invalid
+from django_babysea.sandbox.contract.pricing import cost_of, estimate_data, money
+from django_babysea.sandbox.http.envelopes import Request, Response, success
+from django_babysea.sandbox.operations.validation import check_duration, query_int
+from django_babysea.sandbox.state.clock import iso
+from django_babysea.sandbox.state.records import Generation, RequestLog
+from django_babysea.sandbox.state.region import Caller, Region
 
 __all__ = ["account", "billing", "estimate", "models", "providers", "status", "usage"]
 
@@ -140,8 +140,8 @@ def usage(region: Region, caller: Caller, request: Request, params: Params) -> R
     since = region.clock.now() - days * 86400
     acct = caller.account
     with region.store.lock:
-        logs = [e for e in region.store.request_logs if e.account == acct.name and e.at >= since]
-        generations = [g for g in region.store.account_generations(acct) if g.created_at >= since]
+        logs = region.store.logs_since(acct, since)
+        generations = region.store.timeline(acct).since(since)[::-1]  # newest first
         balance = acct.balance
     charged = sum((g.reserved for g in generations if g.settlement == "charged"), Decimal(0))
     data = {

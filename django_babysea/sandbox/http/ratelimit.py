@@ -6,7 +6,7 @@ import math
 import threading
 from dataclasses import dataclass
 
-from django_babysea.sandbox.errors import ApiError
+from django_babysea.sandbox.contract.errors import ApiError
 
 __all__ = ["AuthFailureLimiter", "RateLimiter", "Window"]
 

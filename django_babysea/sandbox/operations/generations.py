@@ -5,21 +5,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django_babysea.sandbox import ledger
-from django_babysea.sandbox.catalog import MediaType
-from django_babysea.sandbox.envelopes import Request, Response, success
-from django_babysea.sandbox.errors import ApiError, invalid
-from django_babysea.sandbox.idempotency import Stored, fingerprint
-from django_babysea.sandbox.lifecycle import Event
-from django_babysea.sandbox.pricing import Cost, cost_of
-from django_babysea.sandbox.region import Caller, Region
-from django_babysea.sandbox.state import Generation
-from django_babysea.sandbox.validation import (
+from django_babysea.sandbox.contract.catalog import MediaType
+from django_babysea.sandbox.contract.errors import ApiError, invalid
+from django_babysea.sandbox.contract.pricing import Cost, cost_of
+from django_babysea.sandbox.http.envelopes import Request, Response, success
+from django_babysea.sandbox.operations.validation import (
     GenerationInput,
     query_int,
     validate_generation,
     validate_idempotency_key,
 )
+from django_babysea.sandbox.state import ledger
+from django_babysea.sandbox.state.idempotency import Stored, fingerprint
+from django_babysea.sandbox.state.lifecycle import Event
+from django_babysea.sandbox.state.records import Generation
+from django_babysea.sandbox.state.region import Caller, Region
 
 __all__ = ["cancel", "delete", "generate_image", "generate_video", "get", "list_generations"]
 
@@ -80,7 +80,6 @@ def _generate(
         region.idempotency.complete(
             account_id, key, response.status, response.body, generation.generation_id
         )
-    region.scheduler.wake()
     _webhooks_first(region, request, generation)
     return response
 
@@ -127,7 +126,7 @@ def _create(
         if generation.current_provider is None:
             ledger.refund(generation, now)
             raise ApiError("BSE4003", provider_errors=provider_errors)
-        region.store.generations[generation.generation_id] = generation
+        region.store.add(generation)
         region.lifecycle.schedule_start(generation)
         huge = None
         if media == "video":  # outputs are padded with an MP4 ``free`` box
@@ -209,14 +208,15 @@ def list_generations(region: Region, caller: Caller, request: Request, params: P
         raise invalid("offset", "offset must be zero or a positive integer.")
     limit = min(limit, 100)
     with region.store.lock:
-        own = region.store.account_generations(caller.account)
-        page = [g.record(region.base_url) for g in own[offset : offset + limit]]
+        own = region.store.timeline(caller.account)
+        page = [g.record(region.base_url) for g in own.newest_first(offset, limit)]
+        total = len(own)
     return success(
         region.ids,
         region.clock,
         "Generations retrieved successfully",
         {"generations": page},
-        page={"total": len(own), "limit": limit, "offset": offset},
+        page={"total": total, "limit": limit, "offset": offset},
     )
 
 

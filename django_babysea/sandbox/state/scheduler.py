@@ -1,16 +1,20 @@
-"""The background clock: due transitions, stale-job recovery (3.5) and retention (3.4)."""
+"""The background clock: due transitions, stale-job recovery (3.5) and retention (3.4).
+
+It works from the region's :class:`~.agenda.Agenda`: each tick pops what is due and nothing
+else, so its cost follows the work due, never the number of generations stored.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
-from django_babysea.sandbox.idempotency import IdempotencyStore
-from django_babysea.sandbox.lifecycle import Event, Lifecycle
-from django_babysea.sandbox.state import Generation, Store
+from django_babysea.sandbox.state.agenda import HEALTH_WINDOW, Retention
+from django_babysea.sandbox.state.idempotency import IdempotencyStore
+from django_babysea.sandbox.state.lifecycle import Event, Lifecycle
+from django_babysea.sandbox.state.records import Store
 
 __all__ = ["Retention", "Scheduler"]
 
@@ -18,14 +22,10 @@ logger = logging.getLogger("django_babysea.sandbox")
 
 #: Request logs feed ``/v1/usage``, whose longest period is 90 days.
 LOG_WINDOW: Final = 90 * 86400.0
-
-
-@dataclass
-class Retention:
-    """Overrides of the plan's windows in seconds (None keeps the plan's value)."""
-
-    output_files: float | None = None
-    records: float | None = None
+#: Transitions made per hold of the region lock; requests get the lock in between.
+BATCH: Final = 500
+#: The longest sleep: housekeeping (retention, stale jobs) needs no wake-up of its own.
+IDLE: Final = 0.25
 
 
 class Scheduler:
@@ -41,6 +41,7 @@ class Scheduler:
         auto_advance: bool = True,
     ) -> None:
         self.store, self.lifecycle, self.idempotency = store, lifecycle, idempotency
+        self.agenda = store.agenda
         self.publish = publish
         self.retention = retention
         self.stale_after = stale_after
@@ -48,6 +49,7 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.agenda.on_earlier = self.wake
 
     # -- thread ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -66,26 +68,22 @@ class Scheduler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the tick: a deadline added while it runs wakes the next wait.
+            self._wake.clear()
             try:
                 self.tick(advance=self.auto_advance)
             except Exception:  # keep the clock running whatever one transition did
                 logger.exception("sandbox scheduler tick failed")
             self._wake.wait(self._sleep_for())
-            self._wake.clear()
 
     def _sleep_for(self) -> float:
         if not self.auto_advance:
-            return 0.25
-        now = self.lifecycle.clock.now()
+            return IDLE
         with self.store.lock:
-            dues = [
-                g.next_due
-                for g in self.store.generations.values()
-                if not g.terminal and g.next_due is not None
-            ]
-        if not dues:
-            return 0.25
-        return min(0.25, max(0.0, min(dues) - now))
+            earliest = self.agenda.next_transition()
+        if earliest is None:
+            return IDLE
+        return min(IDLE, max(0.0, earliest - self.lifecycle.clock.now()))
 
     # -- work ------------------------------------------------------------------------------
     def tick(self, *, advance: bool = True) -> int:
@@ -96,7 +94,8 @@ class Scheduler:
             with self.store.lock:
                 events: list[Event] = []
                 if advance:
-                    for generation in self._in_flight():
+                    now = self.lifecycle.clock.now()
+                    for generation in list(self.agenda.transitions_due(now, BATCH)):
                         before = generation.status, generation.provider_index
                         events += self.lifecycle.step(generation)
                         moved += before != (generation.status, generation.provider_index)
@@ -111,7 +110,7 @@ class Scheduler:
         done = 0
         for _ in range(100):
             with self.store.lock:
-                pending = self._in_flight()
+                pending = list(self.agenda.in_flight.values())
                 events: list[Event] = []
                 for generation in pending:
                     events += self.lifecycle.step(generation, force=True)
@@ -121,36 +120,24 @@ class Scheduler:
                 break
         return done
 
-    def _in_flight(self) -> list[Generation]:
-        pending = [g for g in self.store.generations.values() if not g.terminal]
-        pending.sort(key=lambda g: g.created_at)
-        return pending
-
     def _housekeeping(self) -> list[Event]:
         now = self.lifecycle.clock.now()
         events: list[Event] = []
-        expired: list[str] = []
-        for generation in list(self.store.generations.values()):
-            plan = generation.account.plan
-            if not generation.terminal and now - generation.created_at > self.stale_after:
-                events += self.lifecycle.fail(
-                    generation,
-                    "BSE4002",
-                    "The generation did not finish in time and was failed by stale-job recovery.",
-                )
-            keep_files = self.retention.output_files or plan.output_retention
-            completed = generation.completed_at
-            if generation.files_present and completed and now - completed >= keep_files:
+        for generation in self.agenda.stale(now, self.stale_after):
+            events += self.lifecycle.fail(
+                generation,
+                "BSE4002",
+                "The generation did not finish in time and was failed by stale-job recovery.",
+            )
+        for generation in self.agenda.files_expired(now):
+            if self.store.holds(generation) and generation.files_present:
                 generation.files_present, generation.removed = False, True
-            keep_record = self.retention.records or plan.record_retention
-            if now - generation.created_at >= keep_record:
-                expired.append(generation.generation_id)
-        for generation_id in expired:
-            del self.store.generations[generation_id]
+        for generation in self.agenda.records_expired(now):
+            self.store.remove(generation)
         logs = self.store.request_logs
-        if logs:
-            keep_logs = self.retention.records or LOG_WINDOW
-            if now - logs[0].at >= keep_logs:
-                self.store.request_logs = [entry for entry in logs if now - entry.at < keep_logs]
+        keep_logs = self.retention.records or LOG_WINDOW
+        while logs and now - logs[0].at >= keep_logs:
+            logs.popleft()
         self.idempotency.expire(now)
+        self.agenda.forget_attempts(now - HEALTH_WINDOW)
         return events

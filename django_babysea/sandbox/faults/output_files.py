@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from django_babysea.sandbox.envelopes import Request, Response, text_response
-from django_babysea.sandbox.faults import OUTPUT_KINDS, Fault, FaultSet
+from django_babysea.sandbox.faults.injection import OUTPUT_KINDS, Fault, FaultSet
+from django_babysea.sandbox.http.envelopes import Request, Response, text_response
 
 __all__ = ["apply_output_fault", "early_output_response", "take_output_fault"]
 

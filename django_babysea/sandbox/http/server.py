@@ -13,12 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from django_babysea.sandbox.api import handle_api
 from django_babysea.sandbox.control import Driver
-from django_babysea.sandbox.control_routes import handle_control
-from django_babysea.sandbox.envelopes import Request, Response, text_response
-from django_babysea.sandbox.files import handle_file
-from django_babysea.sandbox.region import Region
+from django_babysea.sandbox.http.control_routes import handle_control
+from django_babysea.sandbox.http.envelopes import Request, Response, text_response
+from django_babysea.sandbox.media.files import handle_file
+from django_babysea.sandbox.operations.pipeline import handle_api
+from django_babysea.sandbox.state.region import Region
 
 __all__ = ["SandboxHTTPServer", "serve"]
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from django_babysea.sandbox.accounts import KeySpec
 from django_babysea.sandbox.control import Driver, parse_body
-from django_babysea.sandbox.envelopes import Request, Response, json_response
+from django_babysea.sandbox.http.envelopes import Request, Response, json_response
+from django_babysea.sandbox.state.accounts import KeySpec
 
 __all__ = ["handle_control"]
 
@@ -100,6 +100,11 @@ def _reset(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any
     return 200, {"reset": True}
 
 
+def _seed(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
+    kwargs = {k: body[k] for k in ("account", "model") if k in body}
+    return 201, {"seeded": d.seed(_need(body, "count"), **kwargs)}
+
+
 def _tick(d: Driver, body: dict[str, Any], p: dict[str, str]) -> tuple[int, Any]:
     return 200, {"transitions": d.tick()}
 
@@ -132,6 +137,7 @@ ROUTES: Final[list[tuple[str, re.Pattern[str], Action]]] = [
         ("GET", "/deliveries", lambda d, b, p: (200, {"deliveries": d.deliveries()})),
         ("POST", f"/deliveries/{_ID}/replay", _replay),
         ("POST", "/reset", _reset),
+        ("POST", "/seed", _seed),
         ("GET", f"/generations/{_ID}", _generation),
         ("GET", "/balance", _balance),
         ("POST", "/balance", _balance),

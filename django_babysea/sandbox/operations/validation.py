@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from django_babysea.sandbox.catalog import Catalog, MediaType, Model
-from django_babysea.sandbox.errors import ApiError, invalid, out_of_range
+from django_babysea.sandbox.contract.catalog import Catalog, MediaType, Model
+from django_babysea.sandbox.contract.errors import ApiError, invalid, out_of_range
 
 __all__ = [
     "GenerationInput",

@@ -1,0 +1,1 @@
+"""What the BabySea contract fixes: error codes, the model catalog and prices."""

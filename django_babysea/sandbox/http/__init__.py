@@ -1,0 +1,1 @@
+"""The HTTP layer: the listener, the route tables, envelopes and per-account rate limits."""

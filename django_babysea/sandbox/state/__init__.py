@@ -1,0 +1,1 @@
+"""One region's state: accounts, credits, generation records and their lifecycle, the clock."""

@@ -49,6 +49,13 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "LEDGER_RETENTION_DAYS": 365,
     # Days babysea_purge keeps per-user budget days (and their settled or released holds).
     "BUDGET_RETENTION_DAYS": 90,
+    # Resized copies (and video posters) made when an output is stored; see docs/templates.md.
+    "RENDITIONS": True,
+    "RENDITION_WIDTHS": (480, 960, 1440),
+    "RENDITION_FORMATS": ("avif", "webp"),
+    "RENDITION_QUALITY": 80,
+    "RENDITION_MAX_PIXELS": 50_000_000,
+    "FFMPEG_BINARY": None,
 }
 KNOWN_KEYS: Final = frozenset(DEFAULTS)
 
@@ -163,6 +170,32 @@ class BabySeaSettings:
     @property
     def BUDGET_RETENTION_DAYS(self) -> int:
         return int(self.get("BUDGET_RETENTION_DAYS"))
+
+    @property
+    def RENDITIONS(self) -> bool:
+        return bool(self.get("RENDITIONS"))
+
+    @property
+    def RENDITION_WIDTHS(self) -> tuple[int, ...]:
+        return tuple(sorted({int(width) for width in self.get("RENDITION_WIDTHS")}))
+
+    @property
+    def RENDITION_FORMATS(self) -> tuple[str, ...]:
+        formats = (str(name).lower() for name in self.get("RENDITION_FORMATS"))
+        return tuple(dict.fromkeys(formats))
+
+    @property
+    def RENDITION_QUALITY(self) -> int:
+        return int(self.get("RENDITION_QUALITY"))
+
+    @property
+    def RENDITION_MAX_PIXELS(self) -> int:
+        return int(self.get("RENDITION_MAX_PIXELS"))
+
+    @property
+    def FFMPEG_BINARY(self) -> str | None:
+        value = self.get("FFMPEG_BINARY")
+        return str(value) if value else None
 
     def __repr__(self) -> str:
         # Never print the key or the secrets, only whether they are set.

@@ -14,6 +14,7 @@ from .base import TAG
 from .credentials import check_credentials, check_demo_credentials, check_settings_shape
 from .database import check_sqlite
 from .limits import check_limits
+from .renditions import check_renditions
 from .storage import check_storage
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "check_credentials",
     "check_demo_credentials",
     "check_limits",
+    "check_renditions",
     "check_settings_shape",
     "check_sqlite",
     "check_storage",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Iterator
 from typing import IO, Any, Final, NamedTuple
 
 from django.core.files.storage import Storage
@@ -15,6 +16,7 @@ __all__ = [
     "Format",
     "MeasuringStorage",
     "dimensions",
+    "duration",
     "sniff",
 ]
 
@@ -178,9 +180,9 @@ def _jpeg(reader: _Reader, head: bytes) -> tuple[int, int] | None:
 _CONTAINERS: Final = (b"moov", b"trak")
 
 
-def _mp4(reader: _Reader, head: bytes) -> tuple[int, int] | None:
-    """Walk the boxes to ``moov/trak/tkhd``; the picture size is the last 8 bytes of ``tkhd``
-    (16.16 fixed point). Audio tracks have 0 x 0 and are skipped."""
+def _boxes(reader: _Reader) -> Iterator[tuple[bytes, int, int]]:
+    """``(kind, body start, end)`` of every box of an MP4/MOV file, depth first into ``moov``
+    and ``trak``; stops at the first box whose size makes no sense."""
     end = reader.file.seek(0, 2)
     stack = [(0, end)]
     boxes = 0
@@ -190,29 +192,74 @@ def _mp4(reader: _Reader, head: bytes) -> tuple[int, int] | None:
             boxes += 1
             header = reader.at(offset, 8)
             if header is None:
-                return None
+                return
             size, kind = struct.unpack(">I", header[:4])[0], header[4:8]
             start = offset + 8
             if size == 1:
                 large = reader.at(offset + 8, 8)
                 if large is None:
-                    return None
+                    return
                 size, start = struct.unpack(">Q", large)[0], offset + 16
             elif size == 0:
                 size = limit - offset
             if size < start - offset or offset + size > limit:
-                return None
-            if kind == b"tkhd":
-                found = _tkhd(reader, start, offset + size)
-                if found is not None:
-                    return found
-            elif kind in _CONTAINERS:
+                return
+            yield kind, start, offset + size
+            if kind in _CONTAINERS:
                 # Siblings after this box are visited once its children are done.
                 stack.append((offset + size, limit))
                 offset, limit = start, offset + size
                 continue
             offset += size
+
+
+def _mp4(reader: _Reader, head: bytes) -> tuple[int, int] | None:
+    """Walk the boxes to ``moov/trak/tkhd``; the picture size is the last 8 bytes of ``tkhd``
+    (16.16 fixed point). Audio tracks have 0 x 0 and are skipped."""
+    for kind, start, end in _boxes(reader):
+        if kind == b"tkhd":
+            found = _tkhd(reader, start, end)
+            if found is not None:
+                return found
     return None
+
+
+def duration(file: IO[bytes]) -> float | None:
+    """Seconds of the MP4 or MOV video in ``file``, from its ``moov/mvhd`` box (duration over
+    time scale); None for other formats, an unknown duration or a header that makes no sense.
+    Bounded and never raising, like :func:`dimensions`."""
+    reader = _Reader(file)
+    try:
+        found = sniff(reader.at(0, 32) or b"")
+        if found is None or found.ext not in ("mp4", "mov"):
+            return None
+        for kind, start, end in _boxes(reader):
+            if kind == b"mvhd":
+                return _mvhd(reader, start, end)
+    except (OSError, ValueError, struct.error):
+        return None
+    return None
+
+
+def _mvhd(reader: _Reader, start: int, end: int) -> float | None:
+    # Version 0: 32-bit times and duration; version 1: 64-bit. All ones means "unknown".
+    version = reader.at(start, 1)
+    if version is None:
+        return None
+    layout, unknown = (">IQ", 2**64 - 1) if version == b"\x01" else (">II", 2**32 - 1)
+    offset = start + (20 if version == b"\x01" else 12)
+    body = reader.at(offset, struct.calcsize(layout))
+    if body is None or offset + len(body) > end:
+        return None
+    timescale, length = struct.unpack(layout, body)
+    if not timescale or length == unknown:
+        return None
+    seconds = length / timescale
+    return seconds if 0 < seconds < _MAX_SECONDS else None
+
+
+#: Longer than any video anyone generates: a bigger value is a corrupt header.
+_MAX_SECONDS: Final = 7 * 24 * 3600.0
 
 
 def _tkhd(reader: _Reader, start: int, end: int) -> tuple[int, int] | None:
@@ -237,17 +284,20 @@ _READERS: Final = {
 
 
 class MeasuringStorage(Storage):
-    """The target storage, seen through a wrapper that reads the file's pixel size from the
-    local temporary file as it is saved: a few kilobytes from local disk, where opening the
-    copy afterwards would fetch it again from a remote storage (all of it, on S3)."""
+    """The target storage, seen through a wrapper that reads the file's pixel size (and a
+    video's duration) from the local temporary file as it is saved: a few kilobytes from local
+    disk, where opening the copy afterwards would fetch it again from a remote storage (all of
+    it, on S3)."""
 
     def __init__(self, inner: Storage) -> None:
         self.inner = inner
         self.measured: tuple[int, int] | None = None
+        self.duration: float | None = None
 
     def save(self, name: str | None, content: IO[Any], max_length: int | None = None) -> str:
         try:
             self.measured = dimensions(content)
+            self.duration = duration(content)
         except Exception:  # a size is a nicety: never let it fail a copy
             logger.warning("Could not read the pixel size of %s.", name, exc_info=True)
         content.seek(0)

@@ -211,6 +211,25 @@ class GenerationOutput(models.Model):
     # height attributes) without opening the storage; null when the format does not say.
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    duration = models.FloatField(
+        _("duration in seconds"), null=True, blank=True, help_text=_("Videos, from the header.")
+    )
+    # Renditions live on the row itself (not in a table of their own) so that a page renders
+    # them with the query that loads the outputs: no prefetch, no extra query. Each item is
+    # {"role": "image"|"poster", "format", "width", "height", "name", "size"}.
+    renditions = models.JSONField(
+        _("renditions"),
+        default=list,
+        blank=True,
+        help_text=_("Resized copies and the poster frame, made when the file was stored."),
+    )
+    renditions_key = models.CharField(
+        _("renditions made for"),
+        max_length=200,
+        blank=True,
+        help_text=_("The rendition settings the renditions were made with."),
+    )
+    rendition_error = models.TextField(_("last rendition error"), blank=True)
     remote_expires_at = models.DateTimeField(
         _("expires at BabySea"),
         null=True,

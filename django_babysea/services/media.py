@@ -1,20 +1,23 @@
 """What a page needs to show a generation's media, read from the database only.
 
 Rendering never opens, stats or lists the storage and never calls BabySea: everything comes
-from the stored rows (dimensions, state, file name), and the only storage call is
+from the stored rows (dimensions, state, file name, renditions), and the only storage call is
 ``storage.url(name)``, which builds a string. :func:`with_media` prefetches a page of
-generations (or outputs) so that rendering all of them costs a constant number of queries.
+generations (or outputs) so that rendering all of them costs a constant number of queries;
+renditions are a column of the output row, so they cost none.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
 
+from django.core.files.storage import storages
 from django.db.models import Model, Prefetch, QuerySet
 
+from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
 
 __all__ = [
@@ -31,6 +34,11 @@ _Q = TypeVar("_Q", bound=Model)
 
 _GENERATING = (GenerationStatus.CREATED, GenerationStatus.PENDING, GenerationStatus.PROCESSING)
 _GONE = (OutputState.EXPIRED, OutputState.DELETED)
+#: Formats offered in ``<source>`` elements, with their media types.
+_SOURCE_TYPES = {"avif": "image/avif", "webp": "image/webp"}
+#: Renditions the ``<img>``'s own srcset lists, first found wins: JPEG and PNG show in every
+#: browser; WebP in every one since 2020 (Safari 14), when neither is made.
+_IMG_FORMATS = ("jpeg", "png", "webp")
 
 
 class Missing(StrEnum):
@@ -64,10 +72,12 @@ class MediaView:
     #: The aspect ratio the generation asked for (``generation_ratio``), when it is known.
     requested_ratio: tuple[float, float] | None
     missing: Missing | None
-    #: Renditions in other formats; none are made yet, the markup is ready for them.
+    #: Renditions in modern formats (AVIF, WebP), in the preference order of the settings.
     sources: tuple[Source, ...] = ()
-    #: URL of a poster frame for a video; none is made yet.
+    #: URL of the video's poster frame, when one was made.
     poster: str | None = None
+    #: The ``<img>``'s own srcset (JPEG, PNG or else WebP renditions, and the original).
+    srcset: str | None = None
 
 
 def with_media(queryset: QuerySet[_Q]) -> QuerySet[_Q]:
@@ -107,7 +117,7 @@ def media_for(source: Generation | GenerationOutput, index: int = 0) -> MediaVie
         output = next((o for o in generation.outputs.all() if o.index == index), None)
     requested = generation.request.get("generation_ratio") if generation.request else None
     url = output.url if output is not None else None
-    return MediaView(
+    view = MediaView(
         kind=generation.kind,
         prompt=generation.prompt,
         url=url,
@@ -116,6 +126,46 @@ def media_for(source: Generation | GenerationOutput, index: int = 0) -> MediaVie
         requested_ratio=parse_ratio(requested),
         missing=None if url is not None else _missing(generation, output),
     )
+    if output is None or url is None or not output.renditions:
+        return view
+    return _with_renditions(view, output)
+
+
+def _with_renditions(view: MediaView, output: GenerationOutput) -> MediaView:
+    """``view`` with the output's renditions: one ``<source>`` per modern format, the
+    ``<img>``'s srcset, the poster. Each srcset ends with the original at its own width, so a
+    wide layout never gets a rendition stretched beyond its pixels."""
+    storage = storages[output.storage]
+    by_format: dict[str, list[tuple[int, str]]] = {}
+    poster = None
+    for item in output.renditions:
+        if not isinstance(item, dict) or not item.get("name") or not item.get("width"):
+            continue  # a hand-edited row: skip what cannot be rendered
+        if item.get("role") == "poster":
+            poster = poster or storage.url(item["name"])
+            continue
+        by_format.setdefault(str(item.get("format")), []).append(
+            (int(item["width"]), storage.url(item["name"]))
+        )
+    original = [(output.width, view.url)] if output.width and view.url else []
+
+    def srcset(candidates: list[tuple[int, str]]) -> str:
+        return ", ".join(f"{url} {width}w" for width, url in sorted(candidates) + original)
+
+    sources = tuple(
+        Source(media_type, srcset(by_format[name]))
+        for name, media_type in _SOURCE_TYPES.items()
+        if by_format.get(name) and original
+    )
+    fallback = next((by_format[name] for name in _IMG_FORMATS if by_format.get(name)), None)
+    img_srcset = srcset(fallback) if fallback and original else None
+    return replace(view, sources=_ordered(sources), poster=poster, srcset=img_srcset)
+
+
+def _ordered(sources: tuple[Source, ...]) -> tuple[Source, ...]:
+    """Sources in the order ``RENDITION_FORMATS`` prefers (AVIF before WebP by default)."""
+    order = {f"image/{name}": i for i, name in enumerate(babysea_settings.RENDITION_FORMATS)}
+    return tuple(sorted(sources, key=lambda source: order.get(source.media_type, len(order))))
 
 
 def output_url(source: Generation | GenerationOutput | None, index: int = 0) -> str | None:

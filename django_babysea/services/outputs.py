@@ -45,6 +45,14 @@ from django_babysea.models import Generation, GenerationOutput, GenerationStatus
 from django_babysea.signals import outputs_stored, send_on_commit
 
 from . import dispatch
+from .renditions import (
+    Renditions,
+    Subject,
+    delete_renditions_later,
+    discard_renditions,
+    record_renditions,
+    renditions_for_copy,
+)
 
 __all__ = [
     "CopySession",
@@ -187,16 +195,21 @@ def copy_output(pk: int, *, session: CopySession | None = None) -> GenerationOut
     if not claimed:
         return claim
     try:
-        # If _finish fails, the file stays under its name; the next attempt replaces it.
-        return _finish(pk, claim.attempts, *_transfer(claim, session))
+        stored, measured = _transfer(claim, session)
+        # Same job, before the row says stored: the file and its renditions appear together.
+        # A rendition that fails is recorded on the row; the copy stands.
+        width, height = measured.size or (None, None)
+        kind = stored.download.format.kind
+        subject = Subject(claim.storage, stored.name, kind, width, height, measured.duration)
+        made = renditions_for_copy(subject)
+        # If _finish fails, the files stay under their names; the next attempt replaces them.
+        return _finish(pk, claim.attempts, stored, measured, made)
     except Exception as exc:
         return _fail(pk, claim.attempts, exc)
 
 
-def _transfer(
-    claim: GenerationOutput, session: CopySession
-) -> tuple[StoredFile, tuple[int, int] | None]:
-    """The stored file, and its pixel size when its header tells."""
+def _transfer(claim: GenerationOutput, session: CopySession) -> tuple[StoredFile, Measured]:
+    """The stored file, and what its header tells (pixel size, a video's duration)."""
     try:
         storage = MeasuringStorage(storages[claim.storage])
     except Exception as exc:
@@ -211,7 +224,7 @@ def _transfer(
         limits=session.limits,
         client=session.client,
     )
-    return stored, storage.measured
+    return stored, Measured(storage.measured, storage.duration)
 
 
 def _locked(pk: int) -> tuple[Generation, GenerationOutput]:
@@ -244,8 +257,14 @@ def _claim(pk: int) -> tuple[GenerationOutput, bool]:
         return output, True
 
 
+@dataclass(frozen=True)
+class Measured:
+    size: tuple[int, int] | None
+    duration: float | None
+
+
 def _finish(
-    pk: int, attempt: int, stored: StoredFile, size: tuple[int, int] | None
+    pk: int, attempt: int, stored: StoredFile, measured: Measured, made: Renditions | None
 ) -> GenerationOutput:
     download = stored.download
     with transaction.atomic():
@@ -254,13 +273,16 @@ def _finish(
             if output.state in (OutputState.EXPIRED, OutputState.DELETED):
                 # Deleted while we copied: the file must not outlive the record's verdict.
                 transaction.on_commit(partial(_delete_file, output.storage, stored.name))
+                discard_renditions(output.storage, made)
             return output
         output.state = OutputState.STORED
         output.name = stored.name
         output.size = download.size
         output.sha256 = download.sha256
         output.content_type = download.format.content_type
-        output.width, output.height = size or (None, None)
+        output.width, output.height = measured.size or (None, None)
+        output.duration = measured.duration
+        record_renditions(output, made)
         output.stored_at = timezone.now()
         output.error = output.error_reason = ""
         output.save()
@@ -383,8 +405,9 @@ def _record_missing(batch: int = 500) -> None:
 
 
 def delete_local_copies(generation: Generation) -> int:
-    """After BabySea deleted a generation's files: delete the local copies too (unless
-    ``BABYSEA["KEEP_LOCAL_COPIES"]``), and give up on outputs not copied yet. Returns how many
+    """After BabySea deleted a generation's files: delete the local copies and their
+    renditions too (unless ``BABYSEA["KEEP_LOCAL_COPIES"]``), and give up on outputs not
+    copied yet. Returns how many
     files are deleted. Files go after the commit, so a rollback never loses a file its row
     still points at."""
     keep = babysea_settings.KEEP_LOCAL_COPIES
@@ -394,8 +417,9 @@ def delete_local_copies(generation: Generation) -> int:
         for output in locked.outputs.select_for_update():
             if output.state == OutputState.STORED and not keep:
                 transaction.on_commit(partial(_delete_file, output.storage, output.name))
+                delete_renditions_later(output)
                 output.state = OutputState.DELETED
-                output.save(update_fields=["state", "updated_at"])
+                output.save(update_fields=["state", "renditions", "renditions_key", "updated_at"])
                 deleted += 1
             elif output.state in UNFINISHED:
                 output.state, output.error = OutputState.EXPIRED, DELETED_FIRST

@@ -8,15 +8,23 @@ any more) renders a local placeholder at the expected aspect ratio.
 from __future__ import annotations
 
 import re
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any, Final
+from urllib.parse import quote
 
 from django import template
+from django.http import HttpRequest
 from django.template import Context, Engine, TemplateSyntaxError
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from django_babysea.models import Generation, GenerationOutput
 from django_babysea.services.media import MediaView, Missing, media_for, output_url, parse_ratio
+from django_babysea.services.status import LiveRequest, is_live, sign_live_token
 
 register = template.Library()
 
@@ -124,21 +132,24 @@ def _render(
         raise TemplateSyntaxError(
             f"{tag} got a {generation.kind} generation; use babysea_media for either kind."
         )
+    options, live = _live_option(options)
     known, extra = _split(tag, kind, options)
     view = media_for(source, _index(index))
     width, height = _size(view, known)
     if view.url is None:
         attrs = _placeholder(view, known, extra, width, height)
+        attrs += _live_attrs(context, live, view, source, (kind, _index(index), options))
         return _template(context, "placeholder", {"svg_attrs": attrs})
     if kind == "video":
         return _template(
             context, "video", {"video_attrs": _video(view, known, extra, width, height)}
         )
+    sizes = _sizes(view, known, width)
     data: dict[str, Any] = {
-        "img_attrs": _image(view, known, extra, width, height),
+        "img_attrs": _image(view, {**known, "sizes": sizes}, extra, width, height),
         "picture_attrs": extra.get("picture_", []),
         "sources": view.sources,
-        "sizes": known.get("sizes"),
+        "sizes": sizes,
     }
     return _template(context, "image", data)
 
@@ -160,6 +171,7 @@ def _image(
         ("width", w),
         ("height", h),
         ("alt", "" if alt is None else alt),
+        ("srcset", view.srcset),
         ("sizes", known.get("sizes")),
         ("loading", known.get("loading", "lazy")),
         ("decoding", known.get("decoding", "async")),
@@ -185,6 +197,19 @@ def _video(
         ("muted", known.get("muted", autoplay)),
     ]
     return _merge(attrs, extra.get("video_", []))
+
+
+def _sizes(view: MediaView, known: dict[str, Any], width: Any) -> str | None:
+    """The ``sizes`` option, or for an image with renditions a default that matches the
+    ``width`` attribute: that many CSS pixels, or the viewport's width when it is narrower
+    (the usual ``max-width: 100%`` layout). Without one a browser assumes ``100vw`` and
+    fetches a needlessly large file for a small image."""
+    given = known.get("sizes")
+    if given is not None or not (view.srcset or view.sources):
+        return given
+    if not width:
+        return "100vw"
+    return f"(max-width: {width}px) 100vw, {width}px"
 
 
 def _placeholder(
@@ -304,3 +329,75 @@ def _merge(attrs: Attrs, extra: Attrs) -> Attrs:
     return [
         (name, value) for name, value in merged.items() if value is not None and value is not False
     ]
+
+
+# -- live status (see docs/live-status.md) ------------------------------------------------------
+
+_LIVE_VALUES: Final = (None, True, False, "htmx")
+#: How often htmx asks, in htmx's own syntax (live.js backs off by itself).
+_HTMX_TRIGGER: Final = "every 2s"
+
+
+@register.simple_tag(takes_context=True)
+def babysea_live_script(context: Context) -> SafeString:
+    """``<script defer>`` of ``live.js``, which replaces live placeholders by their media once
+    stored. With the page's CSP nonce (Django 6's ``csp_nonce``, or django-csp's
+    ``request.csp_nonce``) when there is one. Include it once per page."""
+    nonce = _csp_nonce(context)
+    return format_html(
+        '<script src="{}" defer{} data-babysea-status-url="{}"></script>',
+        static("django_babysea/live.js"),
+        format_html(' nonce="{}"', nonce) if nonce else "",
+        reverse("django_babysea:status"),
+    )
+
+
+def render_live(request: HttpRequest | None, live: LiveRequest, generation: Generation) -> str:
+    """What the tag call behind a live token renders now, with the options it was given."""
+    context = Context({"request": request})
+    return str(_render(context, live.kind, generation, live.index, dict(live.options)))
+
+
+def _live_option(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """``options`` without ``live``, and its value: None (on when the page has a request),
+    True, False, or ``"htmx"`` (htmx attributes too)."""
+    rest = dict(options)
+    live = rest.pop("live", None)
+    if live not in _LIVE_VALUES:
+        raise TemplateSyntaxError(f"live must be True, False or 'htmx', not {live!r}.")
+    return rest, live
+
+
+def _live_attrs(
+    context: Context, live: Any, view: MediaView, source: Any, call: tuple[str, int, dict[str, Any]]
+) -> Attrs:
+    """The attributes that let a page replace the placeholder once the media is stored.
+
+    On by default for pages rendered with a request (a browser will show them); e-mail and
+    other renderings without one get a plain placeholder.
+    """
+    wanted = live if live is not None else context.get("request") is not None
+    if not wanted or not is_live(view):
+        return []
+    kind, index, options = call
+    generation = source.generation if isinstance(source, GenerationOutput) else source
+    if isinstance(source, GenerationOutput):
+        index = source.index
+    token = sign_live_token(generation, kind, index, options)
+    attrs: Attrs = [("data-babysea-live", token)]
+    if live == "htmx":
+        url = f"{reverse('django_babysea:status')}?format=html&t={quote(token)}"
+        attrs += [("hx-get", url), ("hx-trigger", _HTMX_TRIGGER), ("hx-swap", "outerHTML")]
+    return attrs
+
+
+def _csp_nonce(context: Context) -> str | None:
+    nonce = context.get("csp_nonce")  # Django 6's csp() context processor
+    request = context.get("request")
+    if nonce is None and request is not None:
+        nonce = getattr(request, "csp_nonce", None)  # django-csp
+        if nonce is None and find_spec("django.middleware.csp") is not None:  # Django 6+
+            nonce = import_module("django.middleware.csp").get_nonce(request)
+    # Django's LazyNonce is falsy until read: read it, so that the middleware sends it.
+    text = str(nonce) if nonce is not None else ""
+    return text or None

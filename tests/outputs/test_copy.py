@@ -20,6 +20,7 @@ from django_babysea.services import (
     delete_generation,
     refresh_generation,
 )
+from django_babysea.services.renditions import rendition_names
 from django_babysea.signals import outputs_stored
 
 from .conftest import VIDEO_MODEL, served, succeed
@@ -104,7 +105,11 @@ def test_copying_twice_keeps_one_file(sandbox: Sandbox, media: Path) -> None:
     GenerationOutput.objects.filter(pk=output.pk).update(state=OutputState.FAILED, name="")
     redone = copy_output(output.pk)
     assert (redone.state, redone.attempts, redone.name) == (OutputState.STORED, 2, output.name)
-    assert files_under(media) == [media / output.name]
+    # One original (and one file per rendition, remade under the same names).
+    assert files_under(media) == sorted(
+        media / name for name in [redone.name, *rendition_names(redone)]
+    )
+    assert len(rendition_names(redone)) == 2
     assert (media / output.name).read_bytes() == first
 
 

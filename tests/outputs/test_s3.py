@@ -21,6 +21,7 @@ from django_babysea.services import (
     refresh_generation,
     submit_generation,
 )
+from django_babysea.services.renditions import rendition_names
 
 from .s3 import ALIAS, S3Bucket, babysea_s3, s3_bucket, s3_endpoint, s3_sandbox, s3_storages
 
@@ -62,6 +63,11 @@ def only_output(generation: Generation) -> GenerationOutput:
     outputs = list(generation.outputs.all())
     assert len(outputs) == 1
     return outputs[0]
+
+
+def files_of(output: GenerationOutput) -> list[str]:
+    """The original's key and its renditions' keys."""
+    return sorted([output.name, *rendition_names(output)])
 
 
 def prefix_of(generation: Generation) -> str:
@@ -110,7 +116,13 @@ def test_success_copies_the_file_into_s3(
     assert output.attempts == 1
     assert output.stored_at is not None
     assert_stored_intact(s3_bucket, output, ext)
-    assert s3_bucket.keys() == [output.name]
+    assert s3_bucket.keys() == files_of(output)
+    # The renditions (resized images, a video's poster) were read back from S3 and went up
+    # beside the original.
+    assert len(files_of(output)) == (3 if ext == "png" else 2)
+    types = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
+    for item in output.renditions:
+        assert s3_bucket.head(item["name"])["ContentType"] == types[item["format"]]
 
 
 def test_url_is_signed_by_the_storage_when_read(s3_sandbox: Sandbox, s3_bucket: S3Bucket) -> None:
@@ -157,7 +169,7 @@ def test_copying_again_keeps_one_object(s3_sandbox: Sandbox, s3_bucket: S3Bucket
     assert again.state == OutputState.STORED
     assert again.attempts == 1
     assert again.stored_at == output.stored_at
-    assert s3_bucket.keys(prefix) == [output.name]
+    assert s3_bucket.keys(prefix) == files_of(output)
 
     # A row that lost track of its copy (failed after the file went up) copies again onto the
     # same name: still one object, with the same bytes.
@@ -168,7 +180,7 @@ def test_copying_again_keeps_one_object(s3_sandbox: Sandbox, s3_bucket: S3Bucket
     assert recopied.attempts == 2
     assert recopied.name == output.name
     assert assert_stored_intact(s3_bucket, recopied, "png") == first
-    assert s3_bucket.keys() == [output.name]
+    assert s3_bucket.keys() == files_of(recopied)
 
 
 def test_interrupted_transfer_leaves_no_object(s3_sandbox: Sandbox, s3_bucket: S3Bucket) -> None:
@@ -193,7 +205,7 @@ def test_interrupted_transfer_leaves_no_object(s3_sandbox: Sandbox, s3_bucket: S
     assert stored.attempts == 2
     assert stored.size == LARGE
     assert_stored_intact(s3_bucket, stored, "mp4")
-    assert s3_bucket.keys() == [stored.name]
+    assert s3_bucket.keys() == files_of(stored)
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["delete", "keep"])
@@ -201,7 +213,7 @@ def test_delete_generation_and_the_s3_copy(
     s3_sandbox: Sandbox, s3_bucket: S3Bucket, keep: bool
 ) -> None:
     output = only_output(succeed(s3_sandbox, generation_ratio="1:1"))
-    assert s3_bucket.keys() == [output.name]
+    assert s3_bucket.keys() == files_of(output)
     with override_settings(BABYSEA=babysea_s3(s3_sandbox, KEEP_LOCAL_COPIES=keep)):
         deleted = delete_generation(output.generation)
     assert deleted.removed
@@ -210,7 +222,7 @@ def test_delete_generation_and_the_s3_copy(
     after = GenerationOutput.objects.get(pk=output.pk)
     if keep:
         assert after.state == OutputState.STORED
-        assert s3_bucket.keys() == [output.name]
+        assert s3_bucket.keys() == files_of(output)
         assert after.url is not None
         assert served(after.url) == s3_bucket.read(output.name)
     else:

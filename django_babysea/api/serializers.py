@@ -3,11 +3,12 @@ BabySea's own (expiring) URLs are never shown."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers  # type: ignore[import-untyped]
 
 from django_babysea.models import CatalogModel, Generation, GenerationOutput
+from django_babysea.services.status import status_payload
+
+from .fields import GenerationKindField, GenerationStatusField, OutputStateField
 
 __all__ = [
     "CatalogModelSerializer",
@@ -17,10 +18,15 @@ __all__ = [
 ]
 
 
+# Each serializer's ``Meta.ref_name`` is its name in the OpenAPI schema (see api/schema.py).
+
+
 class OutputSerializer(serializers.ModelSerializer):  # type: ignore[misc]
+    state = OutputStateField(read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
+        ref_name = "BabySeaOutput"
         model = GenerationOutput
         fields = ("index", "state", "url", "content_type", "size", "width", "height")
         read_only_fields = fields
@@ -30,11 +36,14 @@ class OutputSerializer(serializers.ModelSerializer):  # type: ignore[misc]
 
 
 class GenerationSerializer(serializers.ModelSerializer):  # type: ignore[misc]
+    kind = GenerationKindField(read_only=True)
     model = serializers.CharField(source="model_identifier", read_only=True)
+    status = GenerationStatusField(read_only=True)
     owner = serializers.IntegerField(source="owner_id", read_only=True, allow_null=True)
     outputs = OutputSerializer(many=True, read_only=True)
 
     class Meta:
+        ref_name = "BabySeaGeneration"
         model = Generation
         fields = (
             "id",
@@ -61,7 +70,10 @@ class GenerationSerializer(serializers.ModelSerializer):  # type: ignore[misc]
 
 
 class CatalogModelSerializer(serializers.ModelSerializer):  # type: ignore[misc]
+    kind = GenerationKindField(read_only=True)
+
     class Meta:
+        ref_name = "BabySeaCatalogModel"
         model = CatalogModel
         fields = (
             "model_identifier",
@@ -74,24 +86,3 @@ class CatalogModelSerializer(serializers.ModelSerializer):  # type: ignore[misc]
             "fetched_at",
         )
         read_only_fields = fields
-
-
-def status_payload(generation: Generation) -> dict[str, Any]:
-    """The small body polled by clients: status, error and stored outputs with their URLs."""
-    return {
-        "id": str(generation.pk),
-        "status": generation.status,
-        "error_code": generation.error_code,
-        "error_message": generation.error_message,
-        "outputs": [
-            {
-                "index": output.index,
-                "url": output.url,
-                "content_type": output.content_type,
-                "width": output.width,
-                "height": output.height,
-            }
-            for output in generation.outputs.all()
-            if output.is_stored
-        ],
-    }

@@ -1,10 +1,15 @@
-"""The REST API's URLs, included under ``api/`` by :mod:`django_babysea.urls`."""
+"""The REST API's URLs, included under ``api/`` by :mod:`django_babysea.urls`.
+
+With drf-spectacular installed (the ``openapi`` extra), ``schema/`` serves the API's OpenAPI 3
+schema; without it the API works the same, with no ``schema/`` route.
+"""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
 from .account import BudgetView, EstimateView
+from .openapi import spectacular_installed
 from .views import (
     GenerationCancelView,
     GenerationDetailView,
@@ -15,14 +20,14 @@ from .views import (
 
 urlpatterns: list[URLPattern] = [
     path("generations/", GenerationListView.as_view(), name="babysea-api-generations"),
-    path("generations/<str:pk>/", GenerationDetailView.as_view(), name="babysea-api-generation"),
+    path("generations/<str:id>/", GenerationDetailView.as_view(), name="babysea-api-generation"),
     path(
-        "generations/<str:pk>/cancel/",
+        "generations/<str:id>/cancel/",
         GenerationCancelView.as_view(),
         name="babysea-api-generation-cancel",
     ),
     path(
-        "generations/<str:pk>/status/",
+        "generations/<str:id>/status/",
         GenerationStatusView.as_view(),
         name="babysea-api-generation-status",
     ),
@@ -30,3 +35,8 @@ urlpatterns: list[URLPattern] = [
     path("estimate/", EstimateView.as_view(), name="babysea-api-estimate"),
     path("budget/", BudgetView.as_view(), name="babysea-api-budget"),
 ]
+
+if spectacular_installed():
+    from .schema import BabySeaSchemaView
+
+    urlpatterns.append(path("schema/", BabySeaSchemaView.as_view(), name="api-schema"))

@@ -24,8 +24,10 @@ from django_babysea.models import Generation
 from django_babysea.policy import get_policy
 from django_babysea.services import cancel_generation, delete_generation, load_catalog
 
+from .body import check_model, take_kind
+from .dates import GenerationListFilter
 from .errors import ApiError, handle_exception
-from .filters import GenerationFilter
+from .openapi import BabySeaSchema
 from .serializers import CatalogModelSerializer, GenerationSerializer, status_payload
 from .submit import submit
 from .throttling import BabySeaThrottle
@@ -51,6 +53,8 @@ class BabySeaAPIView(APIView):  # type: ignore[misc]
     permission_classes: ClassVar[list[Any]] = [IsAuthenticated]
     throttle_classes: ClassVar[list[Any]] = [BabySeaThrottle]
     throttle_scope = "babysea_read"
+    # The OpenAPI description (drf-spectacular's, when installed): see api/schema.py.
+    schema = BabySeaSchema()
 
     def get_exception_handler(self) -> Any:
         return handle_exception
@@ -80,7 +84,7 @@ class GenerationListView(BabySeaAPIView, generics.ListAPIView):  # type: ignore[
     serializer_class = GenerationSerializer
     pagination_class = GenerationPagination
     filter_backends: ClassVar[list[Any]] = [DjangoFilterBackend]
-    filterset_class = GenerationFilter
+    filterset_class = GenerationListFilter
 
     def get_queryset(self) -> QuerySet[Generation]:
         return self.scoped()
@@ -92,6 +96,8 @@ class GenerationListView(BabySeaAPIView, generics.ListAPIView):  # type: ignore[
     def post(self, request: Request) -> Response:
         if not get_policy().has_permission(request.user, "submit"):
             raise PermissionDenied()
+        check_model(request.data)
+        take_kind(request.data)
         generation, created = submit(request)
         fresh = Generation.objects.prefetch_related("outputs").get(pk=generation.pk)
         return Response(
@@ -101,13 +107,16 @@ class GenerationListView(BabySeaAPIView, generics.ListAPIView):  # type: ignore[
 
 
 class GenerationDetailView(BabySeaAPIView):
-    """``GET``: one generation; ``DELETE``: delete its files at BabySea and the local copies."""
+    """``GET``: one generation; ``DELETE``: delete its files at BabySea and the local copies.
 
-    def get(self, request: Request, pk: str) -> Response:
-        return Response(GenerationSerializer(self.generation(pk, "view")).data)
+    ``id`` (the URL's name, as in the schema's ``{id}``) is the local generation's primary key.
+    """
 
-    def delete(self, request: Request, pk: str) -> Response:
-        generation = self.generation(pk, "delete")
+    def get(self, request: Request, id: str) -> Response:
+        return Response(GenerationSerializer(self.generation(id, "view")).data)
+
+    def delete(self, request: Request, id: str) -> Response:
+        generation = self.generation(id, "delete")
         if not generation.is_terminal:
             raise ApiError(
                 409, "not_deletable", "Only a finished generation can be deleted; cancel it first."
@@ -122,8 +131,8 @@ class GenerationCancelView(BabySeaAPIView):
 
     throttle_scope = "babysea_submit"
 
-    def post(self, request: Request, pk: str) -> Response:
-        generation = cancel_generation(self.generation(pk, "cancel"))
+    def post(self, request: Request, id: str) -> Response:
+        generation = cancel_generation(self.generation(id, "cancel"))
         fresh = Generation.objects.prefetch_related("outputs").get(pk=generation.pk)
         return Response(GenerationSerializer(fresh).data)
 
@@ -131,8 +140,8 @@ class GenerationCancelView(BabySeaAPIView):
 class GenerationStatusView(BabySeaAPIView):
     """``GET``: the small status body for polling, with an ``ETag`` (304 when unchanged)."""
 
-    def get(self, request: Request, pk: str) -> Response:
-        payload = status_payload(self.generation(pk, "view"))
+    def get(self, request: Request, id: str) -> Response:
+        payload = status_payload(self.generation(id, "view"))
         etag = etag_of(payload)
         if not_modified(request, etag):
             response = Response(status=status.HTTP_304_NOT_MODIFIED)

@@ -8,7 +8,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 CELERY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/babysea_celery
 # Ports of the demo: the example site, and the sandbox (0: any free port); more demo.py options
-# in DEMO_ARGS (e.g. DEMO_ARGS=--serve).
+# in DEMO_ARGS (e.g. DEMO_ARGS=--once for the scripted run that stops, or DEMO_ARGS=--no-worker).
 PORT ?= 8000
 SANDBOX_PORT ?= 0
 DEMO_ARGS ?=
@@ -30,8 +30,9 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-## Run the demo against the embedded sandbox (no BabySea account needed); each run starts from
-## an empty database. `make demo PORT=8010` when port 8000 is taken.
+## Run the example site with the embedded sandbox (no BabySea account needed) and, when Redis
+## answers, a Celery worker, until Ctrl-C; it prints the URLs and the demo login. Each run starts
+## from an empty database. `make demo PORT=8010` when port 8000 is taken.
 demo: $(INSTALLED)
 	$(PY) example_project/demo.py --port $(PORT) --sandbox-port $(SANDBOX_PORT) $(DEMO_ARGS)
 

@@ -1,4 +1,4 @@
-"""The demo: the example site and the embedded sandbox, one image and one video end to end.
+"""The demo: the example site with the embedded sandbox, ready to use in a browser.
 
 1. starts from an empty database: the sandbox is new on every run and knows nothing of earlier
    runs, so the demo's SQLite file and its copied outputs (``MEDIA_ROOT/babysea``) are removed
@@ -6,30 +6,38 @@
 2. migrates that database;
 3. starts the sandbox (no BabySea account, no network), configured to deliver its signed webhooks
    to the site;
-4. starts the site (``runserver``) pointed at the sandbox;
-5. runs ``manage.py babysea_generate`` for an image and a video: each is submitted through the
-   services, finished by the sandbox's webhooks arriving at ``/babysea/webhook/``, copied into
-   ``MEDIA_ROOT`` and printed;
-6. shows what the site recorded (``babysea_status``, deliveries) and stops, or keeps both running
-   with ``--serve`` until Ctrl-C.
+4. starts a Celery worker when Redis answers (``--redis``, default ``REDIS_URL`` or
+   ``redis://127.0.0.1:6379/0``), with ``USE_CELERY`` on for the site; otherwise the slow work
+   runs in the site's own process;
+5. starts the site (``runserver``) pointed at the sandbox;
+6. runs ``manage.py babysea_generate`` for an image and a video, so the gallery is not empty:
+   each is submitted through the services, finished by the sandbox's webhooks arriving at
+   ``/babysea/webhook/``, copied into ``MEDIA_ROOT`` and printed, and shows what the site
+   recorded (``babysea_status``, deliveries);
+7. creates the superuser ``demo`` with a new password, prints the site's URLs and the login, and
+   keeps everything running until Ctrl-C, which stops every process it started.
 
+``--once`` stops after step 6 (no worker, no user): the scripted run CI uses.
 A port that is taken ends the demo at once with one line naming a free one.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 import httpx
+from demo_processes import Children, celery_unavailable, shown, worker_command
 
 HERE = Path(__file__).resolve().parent
 MANAGE = [sys.executable, str(HERE / "manage.py")]
@@ -38,6 +46,8 @@ DATABASE = HERE / "db.sqlite3"
 MEDIA_ROOT = HERE / "media"
 #: Where the copies go inside MEDIA_ROOT (the default ``BABYSEA["UPLOAD_TO"]`` prefix).
 COPIES = "babysea"
+DEMO_USER = "demo"
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 JOBS = [
     ["A harbor seal pup asleep on a snowy ice floe", "--model", "bfl/flux-schnell",
@@ -51,9 +61,11 @@ class DemoError(Exception):
     """Ends the demo with its message as the one line on stderr and exit status 1."""
 
 
-def manage(*args: str, env: dict[str, str]) -> None:
-    print(f"\n$ manage.py {' '.join(args)}", flush=True)
-    subprocess.run([*MANAGE, *args], env=env, check=True)
+def manage(*args: str, env: dict[str, str], quiet: bool = False) -> None:
+    if not quiet:
+        print(f"\n$ manage.py {' '.join(args)}", flush=True)
+    output = subprocess.DEVNULL if quiet else None
+    subprocess.run([*MANAGE, *args], env=env, check=True, stdout=output)
 
 
 def port_is_free(port: int) -> bool:
@@ -106,8 +118,11 @@ def site_env(
         "BABYSEA_BASE_URL": sandbox_url,
         "BABYSEA_API_KEY": api_key,
         "BABYSEA_WEBHOOK_SECRET": secret,
+        "BABYSEA_USE_CELERY": "0",
         "DJANGO_DATABASE_PATH": str(options.database),
         "DJANGO_MEDIA_ROOT": str(options.media_root),
+        # The request log would show every poll of the live pages: only problems are shown.
+        "DJANGO_SERVER_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)  # the demo's own SQLite file, never a configured database
@@ -116,7 +131,13 @@ def site_env(
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--serve", action="store_true", help="keep the site and sandbox running")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="generate an image and a video, show what the site recorded, and stop",
+    )
+    # Earlier demos stopped unless given --serve; keeping the site running is the default now.
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=SITE_PORT, help="port of the example site")
     parser.add_argument(
         "--sandbox-port", type=int, default=0, help="port of the sandbox (0: any free port)"
@@ -130,19 +151,72 @@ def parse() -> argparse.Namespace:
         default=MEDIA_ROOT,
         help=f"MEDIA_ROOT; its {COPIES}/ folder is emptied first ({MEDIA_ROOT})",
     )
+    parser.add_argument(
+        "--redis", default=REDIS_URL, help=f"broker of the Celery worker ({REDIS_URL})"
+    )
+    parser.add_argument(
+        "--no-worker", action="store_true", help="never start a Celery worker, even with Redis"
+    )
     options = parser.parse_args()
     options.database = options.database.resolve()
     options.media_root = options.media_root.resolve()
     return options
 
 
-def main() -> int:
-    options = parse()
-    if not port_is_free(options.port):
-        raise port_in_use(options.port, "PORT", "--port")
-    if options.sandbox_port and not port_is_free(options.sandbox_port):
-        raise port_in_use(options.sandbox_port, "SANDBOX_PORT", "--sandbox-port")
+def start_worker(children: Children, env: dict[str, str], options: argparse.Namespace) -> str:
+    """Start a Celery worker and switch the site to it when Redis answers; say what was done."""
+    if options.no_worker:
+        return "not started (--no-worker); the site does the work itself"
+    reason = celery_unavailable(options.redis)
+    if reason:
+        return f"not started ({reason}); the site does the work itself"
+    queue = f"babysea-demo-{options.port}"  # one queue per demo, so two demos never mix
+    env.update(BABYSEA_USE_CELERY="1", CELERY_BROKER_URL=options.redis, CELERY_QUEUE=queue)
+    children.start("worker", worker_command(queue, options.port), env=env, cwd=HERE)
+    return f"Celery on {shown(options.redis)}, queue {queue}"
 
+
+def seed(env: dict[str, str]) -> None:
+    """One image and one video, end to end. The commands wait for the copies (made by the site
+    or its worker) so the gallery shows them when the URLs are printed."""
+    for job in JOBS:
+        manage("babysea_generate", *job, env={**env, "BABYSEA_USE_CELERY": "0"})
+    manage("babysea_status", env=env)
+
+
+def create_demo_user(env: dict[str, str]) -> str:
+    """The superuser ``demo`` (so the admin works too) with a new random password."""
+    password = secrets.token_urlsafe(9)
+    manage(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        DEMO_USER,
+        "--email",
+        "demo@example.com",
+        env={**env, "DJANGO_SUPERUSER_PASSWORD": password},
+        quiet=True,
+    )
+    return password
+
+
+def announce(site: str, sandbox_url: str, password: str, worker: str) -> None:
+    rows = [
+        ("gallery", f"{site}/"),
+        ("generate", f"{site}/generate/"),
+        ("admin", f"{site}/admin/"),
+        ("API", f"{site}/babysea/api/generations/"),
+        ("login", f"{DEMO_USER} / {password}"),
+        ("sandbox", sandbox_url),
+        ("worker", worker),
+    ]
+    print("\nThe example site is running; Ctrl-C stops it.")
+    for name, value in rows:
+        print(f"  {name:<9} {value}")
+    print(flush=True)
+
+
+def run(options: argparse.Namespace, children: Children) -> int:
     from django_babysea.sandbox import Sandbox
 
     site = f"http://127.0.0.1:{options.port}"
@@ -155,30 +229,47 @@ def main() -> int:
         print(f"sandbox: {sandbox.url} (demo key {sandbox.api_key[:9]}...)")
         print(f"database: {options.database} (new), media: {options.media_root}")
         manage("migrate", "--verbosity", "0", env=env)
-        server = subprocess.Popen(
+        worker = "not started (--once)" if options.once else start_worker(children, env, options)
+        print(f"worker: {worker}", flush=True)
+        server = children.start(
+            "site",
             [*MANAGE, "runserver", f"127.0.0.1:{options.port}", "--noreload"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            quiet=options.once,
         )
+        wait_until_up(site, server)
+        print(f"site: {site} (webhooks at {site}/babysea/webhook/)")
+        seed(env)
+        deliveries = sandbox.deliveries()
+        codes = sorted({d["status_code"] for d in deliveries})
+        print(f"\nwebhook deliveries to the site: {len(deliveries)}, answered {codes}")
+        if options.once:
+            return 0
+        announce(site, sandbox.url, create_demo_user(env), worker)
+        stopped = children.wait_for_any()
+        raise DemoError(f"demo stopped: the {stopped} exited; everything else was stopped too")
+
+
+def interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C, SIGTERM and SIGHUP end the demo alike: every child is stopped."""
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    options = parse()
+    if not port_is_free(options.port):
+        raise port_in_use(options.port, "PORT", "--port")
+    if options.sandbox_port and not port_is_free(options.sandbox_port):
+        raise port_in_use(options.sandbox_port, "SANDBOX_PORT", "--sandbox-port")
+    # SIGINT too: a shell starting the demo in the background hands it SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+    with Children() as children:
         try:
-            wait_until_up(site, server)
-            print(f"site: {site} (webhooks at {site}/babysea/webhook/)")
-            for job in JOBS:
-                manage("babysea_generate", *job, env=env)
-            manage("babysea_status", env=env)
-            deliveries = sandbox.deliveries()
-            codes = sorted({d["status_code"] for d in deliveries})
-            print(f"\nwebhook deliveries to the site: {len(deliveries)}, answered {codes}")
-            if options.serve:
-                print(f"\nsite at {site}, sandbox at {sandbox.url}; Ctrl-C stops both")
-                server.wait()
+            return run(options, children)
         except KeyboardInterrupt:
-            pass
-        finally:
-            server.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=10)
+            print("\nStopping the site, the worker and the sandbox...", flush=True)
+    print("Stopped.", flush=True)
     return 0
 
 

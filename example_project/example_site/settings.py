@@ -6,7 +6,10 @@ variables switch it to real services:
 - ``DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/test``), or ``DJANGO_DATABASE_PATH``
   for another SQLite file than ``example_project/db.sqlite3``
 - ``DJANGO_MEDIA_ROOT``: where output copies are stored (default ``example_project/media``)
-- ``CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``)
+- ``CELERY_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``) with ``BABYSEA_USE_CELERY=1`` to
+  run the slow work on a worker (``celery -A example_site worker``), ``CELERY_QUEUE`` its queue
+- ``BABYSEA_USER_DAILY_BUDGET``: credits one user may spend per day (``10`` by default; empty for
+  no limit)
 - ``BABYSEA_API_KEY``, ``BABYSEA_BASE_URL``, ``BABYSEA_REGION``, ``BABYSEA_WEBHOOK_SECRET``
   (the key and the secret are required with ``DJANGO_DEBUG=0``)
 - ``BABYSEA_S3_BUCKET`` with ``AWS_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_babysea",
+    "gallery",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +111,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "generate"
+LOGOUT_REDIRECT_URL = "gallery"
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
 MEDIA_URL = "media/"
@@ -162,16 +170,40 @@ BABYSEA = {
     or (f"http://127.0.0.1:{DEFAULT_PORT}" if _sandbox_default else None),
     "WEBHOOK_SECRETS": [s.strip() for s in _webhook_secrets.split(",") if s.strip()],
     "STORAGE": BABYSEA_STORAGE,
+    # A demo value, so the generate page has a budget to show; a real site picks its own.
+    "USER_DAILY_BUDGET": os.environ.get("BABYSEA_USER_DAILY_BUDGET", "10") or None,
+    "USE_CELERY": env_flag("BABYSEA_USE_CELERY", False),
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+# The queue of the site's tasks (and of its worker's -Q), so a shared Redis keeps them apart.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "babysea-example")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django_babysea": {"handlers": ["console"], "level": "INFO"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
+    "loggers": {
+        "django_babysea": {"handlers": ["console"], "level": "INFO"},
+        # The request log of runserver; the demo sets WARNING so only errors show.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": os.environ.get("DJANGO_SERVER_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
 }
 
 if not DEBUG:

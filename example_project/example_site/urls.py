@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("babysea/", include("django_babysea.urls")),
+    path("", include("gallery.urls")),
 ]
 # Output copies in the file-system storage, served by runserver while DEBUG is on (a no-op
 # otherwise: production serves MEDIA_ROOT from the web server or uses S3).

@@ -1,4 +1,5 @@
-"""``make demo`` and ``demo.py`` as processes: every run succeeds, a taken port is one line."""
+"""``make demo --once`` and ``demo.py --once`` as processes: every run succeeds, a taken port is
+one line. The persistent mode (the default) is in test_persistent.py."""
 
 from __future__ import annotations
 
@@ -47,9 +48,9 @@ def generated(done: subprocess.CompletedProcess[str]) -> list[str]:
 
 def test_every_run_succeeds_on_the_default_path(tmp_path: Path, files: list[str]) -> None:
     # make demo passes PORT through; the same seeded sandbox makes the same ids every run.
-    first = make_demo(f"PORT={free_port()}", "DEMO_ARGS=" + " ".join(files))
+    first = make_demo(f"PORT={free_port()}", "DEMO_ARGS=--once " + " ".join(files))
     ids = generated(first)
-    second = demo("--port", str(free_port()), *files)
+    second = demo("--once", "--port", str(free_port()), *files)
     assert generated(second) == ids
     assert len(ids) == 2
 
@@ -57,8 +58,11 @@ def test_every_run_succeeds_on_the_default_path(tmp_path: Path, files: list[str]
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         rows = db.execute("SELECT generation_id FROM django_babysea_generation").fetchall()
     assert sorted(str(uuid.UUID(row[0])) for row in rows) == sorted(ids)
-    copies = sorted(p.name for p in (tmp_path / "media").rglob("*") if p.is_file())
-    assert copies == ["0.mp4", "0.png"]
+    files = [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
+    # The copies themselves (renditions and posters beside them are named 0.<width>w.<format>,
+    # 0.poster.jpg...), one per generation of the last run only.
+    assert sorted(p.name for p in files if re.fullmatch(r"\d+\.\w+", p.name)) == ["0.mp4", "0.png"]
+    assert {p.parent.name for p in files} == set(ids)
 
 
 def test_a_taken_port_is_one_line_and_a_non_zero_exit(

@@ -1,0 +1,1 @@
+"""The example site's pages: a gallery of generations and a page that makes new ones."""

@@ -1,6 +1,7 @@
 /* Live status of unfinished generations in the admin: polls the admin's JSON status view and
    updates each status pill in place. No framework; started from the page's own markup
-   (elements with data-babysea-live), so it needs no inline script. */
+   (elements with data-babysea-live and data-babysea-status-url), so it needs no inline script.
+   A template tag's placeholder carries data-babysea-live without a status URL: live.js's. */
 (function () {
   "use strict";
   var INTERVAL = 4000;
@@ -9,7 +10,8 @@
   var delay = INTERVAL;
 
   function livePills() {
-    return Array.prototype.slice.call(document.querySelectorAll("[data-babysea-live]"));
+    var selector = "[data-babysea-live][data-babysea-status-url]";
+    return Array.prototype.slice.call(document.querySelectorAll(selector));
   }
 
   function update(pills, generations) {

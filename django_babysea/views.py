@@ -39,9 +39,9 @@ from django.views.decorators.debug import sensitive_variables
 from .client.webhooks import SIGNATURE_HEADER, WebhookSignatureError, verify
 from .conf import babysea_settings
 from .models import DeliveryState, WebhookDelivery
-from .services import dispatch, process_delivery, store_delivery
+from .services import dispatch
 from .services.payloads import MAX_DEPTH, generation_id_of, nesting_depth
-from .services.webhooks import is_transient
+from .services.webhooks import DeliveryNotStoredError, is_transient, receive_delivery
 
 __all__ = ["MAX_BODY_BYTES", "WebhookRequestError", "WebhookView"]
 
@@ -70,8 +70,8 @@ class VerifiedDelivery:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-# Processing commits in steps (store the delivery, then apply it in its own atomic block), so
-# ATOMIC_REQUESTS must not wrap the view: a rollback would lose the stored delivery and its error.
+# A failed delivery is stored in a transaction of its own after the rollback of its processing,
+# so ATOMIC_REQUESTS must not wrap the view: its rollback would lose the row and its error.
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class WebhookView(View):
     """``POST babysea/webhook/``: the URL to register in BabySea's dashboard."""
@@ -91,23 +91,22 @@ class WebhookView(View):
         # Slow follow-up work (copying outputs) waits until BabySea has its answer.
         dispatch.defer_until_response_sent()
         try:
-            delivery = store_delivery(
+            # One transaction: store (or count a repeat), apply, mark processed.
+            delivery = receive_delivery(
                 delivery_id=verified.delivery_id,
                 event_type=verified.event_type,
                 body=verified.body,
                 generation_id=verified.generation_id,
                 signature_timestamp=verified.signed_at,
             )
-        except Exception as exc:
+        except DeliveryNotStoredError as exc:
             # Nothing is stored: only BabySea's retry can still bring this delivery.
             logger.exception(
                 "Storing webhook delivery %s failed; BabySea will retry it.", verified.delivery_id
             )
             return self.retry_later(transient=is_transient(exc))
-        try:
-            # A repeat of a delivery already processed is acknowledged without re-applying it.
-            delivery = process_delivery(delivery)
         except Exception as exc:
+            # The delivery is stored as failed, with the error; what it changed is rolled back.
             if is_transient(exc):
                 logger.exception(
                     "Processing webhook delivery %s hit a transient fault; BabySea will retry it.",

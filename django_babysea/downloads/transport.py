@@ -16,16 +16,36 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 from collections.abc import Iterator
 from typing import Any, Final
 
 import httpx
 
-__all__ = ["BLOCK_SIZE", "DownloadTransport"]
+__all__ = ["BLOCK_SIZE", "DownloadTransport", "default_ssl_context"]
 
 #: Bytes per read. Large enough that per-block Python work is negligible, small enough to stay
 #: in the allocator's heap (larger blocks are fresh mappings, faulted in page by page).
 BLOCK_SIZE: Final = 256 * 1024
+
+_default_context: ssl.SSLContext | None = None
+_default_context_lock = threading.Lock()
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    """httpx's verifying context (certifi's CAs), built once per process on first use.
+
+    Building one loads and parses the whole CA bundle (tens of milliseconds of CPU), so it is
+    not done per transport; a context is safe to share between threads once configured.
+    """
+    global _default_context
+    context = _default_context
+    if context is None:
+        with _default_context_lock:
+            if _default_context is None:
+                _default_context = httpx.create_ssl_context()
+            context = _default_context
+    return context
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -87,7 +107,8 @@ def _timeouts(request: httpx.Request) -> tuple[float | None, float | None]:
 
 class DownloadTransport(httpx.BaseTransport):
     def __init__(self, *, verify: ssl.SSLContext | None = None, block_size: int = BLOCK_SIZE):
-        self._context = verify or httpx.create_ssl_context()
+        # None: the process-wide default, looked up only when an https:// URL is fetched.
+        self._context = verify
         self._block = block_size
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -127,7 +148,7 @@ class DownloadTransport(httpx.BaseTransport):
             host,
             url.port or 443,
             server_hostname=sni.decode() if isinstance(sni, bytes) else str(sni),
-            context=self._context,
+            context=self._context or default_ssl_context(),
             timeout=timeout,
         )
 

@@ -9,13 +9,14 @@ backwards: ``created < pending < processing < {succeeded, failed, canceled}``, t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -31,7 +32,14 @@ from django_babysea.signals import (
 
 from . import ledger, outputs
 
-__all__ = ["apply_event", "remote_generation_id", "reported_status"]
+__all__ = [
+    "apply_event",
+    "apply_locked",
+    "locked_generation",
+    "locked_generations",
+    "remote_generation_id",
+    "reported_status",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,32 +128,62 @@ def apply_event(remote: Mapping[str, Any], *, source: str) -> Generation | None:
     ``"webhook:<delivery id>"``) and is stored on ledger rows and passed to signals. Returns
     None when no local generation has this ``generation_id`` yet; raises ``ValueError`` when
     the record has no valid ``generation_id``. Signals are sent after the transaction commits.
+
+    Inside a caller's transaction no savepoint is taken: when this raises, the caller's
+    transaction must be rolled back (let the exception leave its ``atomic`` block).
     """
     generation_id = remote_generation_id(remote)
     if generation_id is None:
         raise ValueError("The remote record has no valid generation_id.")
-    with transaction.atomic():
-        # The row lock serializes every source for one generation (two webhook deliveries, a
-        # poll, the create response), so the status comparison and the ledger checks below
-        # always see the latest committed row.
-        generation = (
-            Generation.objects.select_for_update().filter(generation_id=generation_id).first()
-        )
+    with transaction.atomic(savepoint=False):
+        generation = locked_generation(generation_id=generation_id)
         if generation is None:
             return None
-        old = GenerationStatus(generation.status)
-        reported = reported_status(remote)
-        # A record with our generation_id means BabySea accepted it: at least pending.
-        new = old.advance(reported or GenerationStatus.PENDING)
-        current = reported == new
-        _merge_fields(generation, remote, current=current)
-        _stamp_transition(generation, old, new)
-        generation.status = new
-        _record_credits(generation, remote, current=current, source=source)
-        generation.save(update_fields=SAVED_FIELDS)
-        outputs.record_outputs(generation)
-        if new != old:
-            _announce(generation, old, new, source)
+        try:
+            apply_locked(generation, remote, source=source)
+        finally:
+            ledger.forget_ledger(generation)
+    return generation
+
+
+def locked_generation(**lookup: Any) -> Generation | None:
+    """The generation matching ``lookup``, row-locked, with what the ledger holds for it (one
+    statement). Call it inside a transaction, then :func:`apply_locked`."""
+    locked = Generation.objects.select_for_update().filter(**lookup)
+    return ledger.with_ledger(locked).first()
+
+
+def locked_generations(condition: Q) -> list[Generation]:
+    """:func:`locked_generation` for every row matching ``condition``."""
+    return list(ledger.with_ledger(Generation.objects.select_for_update().filter(condition)))
+
+
+def apply_locked(
+    generation: Generation,
+    remote: Mapping[str, Any],
+    *,
+    source: str,
+    also_save: Iterable[str] = (),
+) -> Generation:
+    """:func:`apply_event` on a row the caller locked with :func:`locked_generation`, in the
+    caller's transaction. ``also_save`` names fields the caller changed on the row, saved in
+    the same ``UPDATE``."""
+    # The row lock serializes every source for one generation (two webhook deliveries, a
+    # poll, the create response), so the status comparison and the ledger checks below
+    # always see the latest committed row.
+    old = GenerationStatus(generation.status)
+    reported = reported_status(remote)
+    # A record with our generation_id means BabySea accepted it: at least pending.
+    new = old.advance(reported or GenerationStatus.PENDING)
+    current = reported == new
+    _merge_fields(generation, remote, current=current)
+    _stamp_transition(generation, old, new)
+    generation.status = new
+    _record_credits(generation, remote, current=current, source=source)
+    generation.save(update_fields=[*SAVED_FIELDS, *also_save])
+    outputs.record_outputs(generation)
+    if new != old:
+        _announce(generation, old, new, source)
     return generation
 
 

@@ -1,8 +1,9 @@
 """One generation: create, submit, refresh, cancel, delete; and the cost estimate.
 
 A generation is submitted in two steps. :func:`submit_generation` stores the local row (with its
-idempotency key) and commits; :func:`~django_babysea.services.sending.send_generation` then calls
-BabySea with that key, on a Celery worker or inline after the commit. Because the key is stored
+idempotency key, already claimed for its first send) and commits;
+:func:`~django_babysea.services.sending.send_generation` then calls BabySea with that key, on a
+Celery worker or inline after the commit. Because the key is stored
 before the call, a send that is retried after a timeout, a dropped connection or a crash reaches
 the same remote generation and never reserves credits twice. Lists of generations (poll, resend,
 sync) are in :mod:`.many`.
@@ -91,6 +92,21 @@ def create_generation(
     idempotency key, or a value JSON cannot hold (an infinite number, a NUL character, an
     object that is not JSON).
     """
+    return _store_generation(
+        model_identifier, fields, owner=owner, idempotency_key=idempotency_key, stored={}
+    )
+
+
+def _store_generation(
+    model_identifier: str,
+    fields: Mapping[str, Any],
+    *,
+    owner: AbstractBaseUser | None,
+    idempotency_key: str | None,
+    stored: Mapping[str, Any],
+) -> Generation:
+    """:func:`create_generation`, with ``stored`` field values set on the row before its
+    ``INSERT`` (one statement)."""
     model = check_model_identifier(model_identifier)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise ValueError(
@@ -106,7 +122,7 @@ def create_generation(
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("generation_prompt is required.")
     check_request(request)
-    return Generation.objects.create(
+    generation = Generation(
         kind=_kind(request),
         model_identifier=model,
         prompt=prompt,
@@ -115,6 +131,10 @@ def create_generation(
         owner=cast(Any, owner),
         idempotency_key=idempotency_key or "",
     )
+    for name, value in stored.items():
+        setattr(generation, name, value)
+    generation.save(force_insert=True)
+    return generation
 
 
 def submit_generation(
@@ -143,14 +163,17 @@ def submit_generation(
     # Priced before the transaction: the cost may come from BabySea's estimate.
     budgeted = owner is not None and babysea_settings.USER_DAILY_BUDGET is not None
     cost = budget.cost_of(check_model_identifier(model_identifier), fields) if budgeted else None
+    # The row is stored already claimed for its first send (attempt 1), and that send is told
+    # so: one commit before BabySea's create call instead of an insert and a claim.
+    claim = {"send_attempts": 1, "send_claimed_at": timezone.now(), "cost_reserved": cost}
     try:
         with transaction.atomic():
-            generation = create_generation(
-                model_identifier, fields, owner=owner, idempotency_key=idempotency_key
+            generation = _store_generation(
+                model_identifier, fields, owner=owner, idempotency_key=idempotency_key, stored=claim
             )
             if cost is not None:
                 budget.reserve(generation, cost)  # over budget: raises, nothing is stored
-            dispatch.run_later(send_job, str(generation.pk))
+            dispatch.run_later(send_job, str(generation.pk), generation.send_attempts)
     except IntegrityError:
         if idempotency_key is None:
             raise

@@ -6,12 +6,19 @@ No database transaction is open while BabySea is called:
    BabySea id whose claim is free or expired, bumps ``send_attempts`` (the attempt token) and
    stamps ``send_claimed_at``. A second worker finds the row claimed and leaves it alone; a
    worker that died mid-call stops blocking the row once the claim is older than
-   :func:`claim_ttl`.
+   :func:`claim_ttl`. :func:`~django_babysea.services.generations.submit_generation` stores a
+   new row already claimed (token 1) and passes the token: that first send only checks it.
 2. **Call** ``POST /v1/generate/...`` with the row's idempotency key, no lock held: a cancel or a
    webhook never waits for it, and a repeated call reaches the same remote generation.
-3. **Apply** in a short transaction. A success is always applied (whoever's token: the key makes
-   every answer name the same generation); a row a sync inserted meanwhile for the same id is
-   folded in (:mod:`.merging`). A failure is recorded only while the token is still ours.
+3. **Apply** in a short transaction: one locked read (the row, any row a sync inserted meanwhile
+   for the same id, and what the ledger holds), one ``UPDATE`` and the reserve. A success is
+   always applied (whoever's token: the key makes every answer name the same generation); a
+   synced row is folded in (:mod:`.merging`). A failure is recorded only while the token is
+   still ours.
+
+The reserve's amount comes from the cached catalog's price
+(:func:`~django_babysea.services.budget.cost_of`); BabySea's estimate is asked only when the
+catalog cannot price the request.
 
 A cancel that arrives while the call is out marks the row ``canceled`` at once (see
 :func:`~django_babysea.services.generations.cancel_generation`). When the answer then brings an
@@ -23,7 +30,9 @@ final status and settlement.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
@@ -46,9 +55,9 @@ from django_babysea.signals import generation_failed, generation_status_changed,
 
 from . import budget, dispatch
 from .connection import get_client
-from .events import apply_event, remote_generation_id
+from .events import apply_event, apply_locked, locked_generations, remote_generation_id
 from .generations import refresh_generation
-from .ledger import to_credits
+from .ledger import forget_ledger
 from .merging import adopt_orphan
 from .webhooks import process_deferred
 
@@ -88,7 +97,7 @@ def unsent() -> Q:
     ) & (Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=expired))
 
 
-def send_generation(pk: UUID | str) -> Generation:
+def send_generation(pk: UUID | str, claim: int | None = None) -> Generation:
     """Send the generation ``pk`` to BabySea with its stored idempotency key.
 
     Idempotent: a row that already has BabySea's id is refreshed instead, a terminal row is
@@ -98,10 +107,15 @@ def send_generation(pk: UUID | str) -> Generation:
     rejection (e.g. BSE1004 insufficient credits) marks the row ``failed`` with BabySea's code
     and message and returns it.
 
+    ``claim`` is the attempt token of a claim taken when the row was stored (see
+    :func:`~django_babysea.services.generations.submit_generation`); when it is no longer the
+    row's, the send claims the row as usual.
+
     Call it outside a transaction: the claim must be committed before BabySea is called.
     """
-    _estimate_cost(pk)
-    claimed = _claim(pk)
+    claimed = _held(pk, claim) if claim is not None else None
+    if claimed is None:
+        claimed = _claim(pk)
     if claimed is None:
         generation = Generation.objects.get(pk=pk)
         if generation.generation_id is not None:
@@ -109,6 +123,7 @@ def send_generation(pk: UUID | str) -> Generation:
         if not generation.is_terminal:
             logger.debug("Generation %s is being sent by another worker.", pk)
         return generation
+    cost = _cost(claimed)
     try:
         created = get_client().generate(
             claimed.model_identifier,
@@ -120,7 +135,31 @@ def send_generation(pk: UUID | str) -> Generation:
         if generation.is_terminal:
             return generation
         raise
-    return _accept(claimed.pk, created)
+    return _accept(claimed.pk, created, cost)
+
+
+def _held(pk: UUID | str, token: int) -> Generation | None:
+    """The row, when the claim ``token`` (given with the job) is still its current one."""
+    return Generation.objects.filter(
+        pk=pk,
+        send_attempts=token,
+        send_claimed_at__isnull=False,
+        generation_id__isnull=True,
+        status=GenerationStatus.CREATED,
+    ).first()
+
+
+def _cost(generation: Generation) -> Decimal | None:
+    """What the reserve will say ``generation`` costs, when the row does not know yet: the
+    cached catalog's price, else BabySea's estimate. Best effort: without it the reserve is
+    recorded with an unknown amount."""
+    if generation.cost_reserved is not None:
+        return None
+    try:
+        return budget.cost_of(generation.model_identifier, generation.request)
+    except ValueError as exc:
+        logger.debug("No cost for generation %s: %s", generation.pk, exc)
+        return None
 
 
 def _claim(pk: UUID | str) -> Generation | None:
@@ -132,56 +171,92 @@ def _claim(pk: UUID | str) -> Generation | None:
     return Generation.objects.get(pk=pk) if taken else None
 
 
-def _accept(pk: UUID, created: GenerationCreated) -> Generation:
+def _accept(pk: UUID, created: GenerationCreated, cost: Decimal | None) -> Generation:
     remote_id = remote_generation_id({"generation_id": created.generation_id})
     if remote_id is None:  # the client validates it; belt and braces
         raise ResponseValidationError(
             "not a UUID", where="data.generation_id", request_id=created.request_id
         )
     try:
-        cancel_wanted = _apply_answer(pk, remote_id, created)
+        generation, cancel_wanted = _apply_answer(pk, remote_id, created, cost)
     except IntegrityError:
         # A sync inserted a row for this id after we looked for one: now it is visible.
-        cancel_wanted = _apply_answer(pk, remote_id, created)
+        generation, cancel_wanted = _apply_answer(pk, remote_id, created, cost)
     # Committed: deliveries that beat the response are applied now, each once.
-    process_deferred(remote_id)
-    generation = Generation.objects.get(pk=pk)
+    if process_deferred(remote_id):
+        generation = Generation.objects.get(pk=pk)
     if cancel_wanted:
         return _cancel_remote(generation)
     return generation
 
 
-def _apply_answer(pk: UUID, remote_id: UUID, created: GenerationCreated) -> bool:
-    """Record BabySea's id and apply the create response; True when the row had been canceled
-    locally meanwhile (BabySea must now be told)."""
+def _apply_answer(
+    pk: UUID, remote_id: UUID, created: GenerationCreated, cost: Decimal | None
+) -> tuple[Generation, bool]:
+    """Record BabySea's id and apply the create response; the row, and True when it had been
+    canceled locally meanwhile (BabySea must now be told)."""
+    record = {"generation_status": "pending", **created.raw}
     with transaction.atomic():
-        row = Generation.objects.select_for_update().get(pk=pk)
-        cancel_wanted = row.status == GenerationStatus.CANCELED and row.generation_id is None
-        orphan_record = None
-        if row.generation_id is None:
-            orphan = (
-                Generation.objects.select_for_update()
-                .filter(generation_id=remote_id)
-                .exclude(pk=pk)
-                .first()
-            )
-            if orphan is not None:
-                logger.info("Generation %s adopts synced row %s.", pk, orphan.pk)
-                orphan_record = orphan.remote
-                adopt_orphan(row, orphan)
-            if cancel_wanted:  # BabySea's word decides; the cancel is sent after the commit
-                row.status = GenerationStatus.CREATED
-                row.completed_at = None
-            row.generation_id = remote_id
-            row.error_code = row.error_message = ""
-            row.send_claimed_at = None
-            row.save()
-        elif row.generation_id != remote_id:
-            raise ValueError(f"Generation {pk} already has BabySea id {row.generation_id}.")
-        if orphan_record:
-            apply_event(orphan_record, source="sync")
-        apply_event({"generation_status": "pending", **created.raw}, source="create")
-    return cancel_wanted
+        # One locked read: our row, a row a sync inserted for the same id, and their ledgers.
+        locked = locked_generations(Q(pk=pk) | Q(generation_id=remote_id))
+        row = next((each for each in locked if each.pk == pk), None)
+        if row is None:
+            raise Generation.DoesNotExist(f"Generation {pk} no longer exists.")
+        if row.generation_id is not None:
+            if row.generation_id != remote_id:
+                raise ValueError(f"Generation {pk} already has BabySea id {row.generation_id}.")
+            return _applied(row, record), False
+        cancel_wanted = row.status == GenerationStatus.CANCELED
+        if row.cost_reserved is None:
+            row.cost_reserved = cost
+        orphan = next((each for each in locked if each.pk != pk), None)
+        if orphan is not None:
+            return _adopt(
+                row, orphan, remote_id, record, cancel_wanted=cancel_wanted
+            ), cancel_wanted
+        if cancel_wanted:  # BabySea's word decides; the cancel is sent after the commit
+            row.status = GenerationStatus.CREATED
+            row.completed_at = None
+        row.generation_id = remote_id
+        row.error_code = row.error_message = ""
+        row.send_claimed_at = None
+        extra = ["generation_id", "send_claimed_at", "cost_reserved"]
+        return _applied(row, record, also_save=extra), cancel_wanted
+
+
+def _applied(
+    row: Generation, record: dict[str, object], also_save: Sequence[str] = ()
+) -> Generation:
+    try:
+        return apply_locked(row, record, source="create", also_save=also_save)
+    finally:
+        forget_ledger(row)
+
+
+def _adopt(
+    row: Generation,
+    orphan: Generation,
+    remote_id: UUID,
+    record: dict[str, object],
+    *,
+    cancel_wanted: bool,
+) -> Generation:
+    """Fold the row a sync inserted into ``row`` (both locked), then apply both records."""
+    logger.info("Generation %s adopts synced row %s.", row.pk, orphan.pk)
+    orphan_record = orphan.remote
+    adopt_orphan(row, orphan)
+    forget_ledger(row)  # the ledger moved: read it again
+    if cancel_wanted:
+        row.status = GenerationStatus.CREATED
+        row.completed_at = None
+    row.generation_id = remote_id
+    row.error_code = row.error_message = ""
+    row.send_claimed_at = None
+    row.save()
+    if orphan_record:
+        apply_event(orphan_record, source="sync")
+    apply_event(record, source="create")
+    return Generation.objects.get(pk=row.pk)
 
 
 def _cancel_remote(generation: Generation) -> Generation:
@@ -238,39 +313,3 @@ def _fail(row: Generation) -> None:
         error_message=row.error_message,
     )
     logger.debug("BabySea rejected generation %s (created -> failed): %s", row.pk, row.error_code)
-
-
-def _estimate_cost(pk: UUID | str) -> None:
-    """Fill in ``cost_reserved`` from BabySea's estimate, so the ledger's reserve has an amount.
-
-    Best effort: without it the reserve is recorded with an unknown amount.
-    """
-    generation = Generation.objects.filter(unsent(), pk=pk, cost_reserved__isnull=True).first()
-    if generation is None:
-        return
-    request = generation.request
-    try:
-        result = get_client().estimate(
-            generation.model_identifier,
-            count=_int_or_none(request.get("generation_output_number")),
-            duration=_int_or_none(request.get("generation_duration")),
-            resolution=request.get("generation_resolution"),
-            audio=request.get("generation_generate_audio"),
-        )
-    except BabySeaError as exc:
-        logger.debug("No estimate for generation %s: %s", generation.pk, exc)
-        return
-    cost = to_credits(result.cost_total_consumed)
-    if cost is not None:
-        Generation.objects.filter(pk=generation.pk, cost_reserved__isnull=True).update(
-            cost_reserved=cost
-        )
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        return None

@@ -1,12 +1,14 @@
 """Storing and processing verified webhook deliveries.
 
-A delivery is stored (committed) before it is processed, and processed in an atomic block of
-its own: when processing fails, its changes roll back but the row stays, marked ``failed`` with
-the error, and BabySea's retry (or a replay) processes it again. A delivery whose payload can
-never be applied (see :mod:`.payloads`) is not applied at all: it is marked ``invalid`` with the
-reason and stays until a replay after a fix. Deliveries for a generation whose
-id is not known yet (the webhook beat the create response) wait as ``deferred`` until
-:func:`attach_generation_id` records the id.
+The webhook view calls :func:`receive_delivery`: the delivery is inserted and applied in one
+transaction (``INSERT ... ON CONFLICT (delivery_id) DO UPDATE ... RETURNING``, so a repeat is
+counted and recognised by that one statement). When processing fails, everything it changed
+rolls back and the delivery is stored again, on its own, marked ``failed`` with the error;
+BabySea's retry (or a replay) processes it again. A delivery whose payload can never be applied
+(see :mod:`.payloads`) is not applied at all: it is stored as ``invalid`` with the reason and
+stays until a replay after a fix. Deliveries for a generation whose id is not known yet (the
+webhook beat the create response) wait as ``deferred`` until :func:`attach_generation_id`
+records the id.
 
 Call these functions outside a transaction (the webhook view is ``non_atomic_requests``): the
 guarantees above depend on each step committing on its own.
@@ -16,12 +18,12 @@ from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 from uuid import UUID
 
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from django_babysea.models import DeliveryState, Generation, WebhookDelivery
@@ -34,11 +36,13 @@ from .payloads import GENERATION_EVENTS, LOW_BALANCE_EVENT, TEST_EVENT, decode_b
 __all__ = [
     "GENERATION_EVENTS",
     "TRANSIENT_ERRORS",
+    "DeliveryNotStoredError",
     "attach_generation_id",
     "is_transient",
     "process_deferred",
     "process_delivery",
     "process_delivery_by_pk",
+    "receive_delivery",
     "store_delivery",
 ]
 
@@ -64,6 +68,22 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+class DeliveryNotStoredError(Exception):
+    """Nothing of a delivery could be stored (the cause is chained): only a retry by BabySea
+    can still bring it, so the sender must be answered with a 5xx."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A verified delivery as received."""
+
+    delivery_id: UUID
+    event_type: str
+    body: str
+    generation_id: UUID | None = None
+    signature_timestamp: datetime | None = None
+
+
 def store_delivery(
     *,
     delivery_id: UUID,
@@ -72,29 +92,112 @@ def store_delivery(
     generation_id: UUID | None = None,
     signature_timestamp: datetime | None = None,
 ) -> WebhookDelivery:
-    """Store a verified delivery, or count one more attempt of a known one.
+    """Store a verified delivery, or count one more attempt of a known one (one statement).
 
     The first body is kept: BabySea resends a delivery with the same body and delivery id.
     """
-    with transaction.atomic():
-        # get_or_create inserts in a savepoint and falls back to a get on IntegrityError, so
-        # concurrent copies of one delivery end up on the same row.
-        delivery, created = WebhookDelivery.objects.get_or_create(
-            delivery_id=delivery_id,
-            defaults={
-                "event_type": event_type,
-                "body": body,
-                "generation_id": generation_id,
-                "signature_timestamp": signature_timestamp,
-            },
-        )
-        if not created:
-            # F() makes the increment atomic in the database: no lost counts under concurrency.
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                attempts=F("attempts") + 1, signature_timestamp=signature_timestamp
-            )
-            delivery.refresh_from_db()
-    return delivery
+    incoming = Incoming(delivery_id, event_type, body, generation_id, signature_timestamp)
+    return _upsert(incoming, DeliveryState.RECEIVED)
+
+
+def receive_delivery(
+    *,
+    delivery_id: UUID,
+    event_type: str,
+    body: str,
+    generation_id: UUID | None = None,
+    signature_timestamp: datetime | None = None,
+) -> WebhookDelivery:
+    """Store a verified delivery and apply it, in one transaction; return the stored row.
+
+    A repeat of a delivery already ``processed`` or ``ignored`` is counted and returned as it
+    is. Raises :class:`DeliveryNotStoredError` when nothing could be stored. Any other
+    exception is a processing failure: what the delivery changed is rolled back, the delivery
+    is stored as ``failed`` with the error, and the exception is re-raised
+    (:func:`is_transient` tells whether a retry may succeed).
+    """
+    incoming = Incoming(delivery_id, event_type, body, generation_id, signature_timestamp)
+    try:
+        verdict = _verdict(event_type, body)
+    except Exception:
+        verdict = None  # raised again inside the transaction, where it fails the delivery
+    # A new delivery is inserted in the state it will most likely end in (nobody sees it
+    # before the commit), so applying it usually needs no second write to the row.
+    state, error = verdict or (DeliveryState.PROCESSED, "")
+    upserted = False  # the row was written in this transaction (lost again on a rollback)
+    try:
+        with transaction.atomic():
+            delivery = _upsert(incoming, state, error=error)
+            upserted = True
+            new = delivery.attempts == 1
+            if new and state == DeliveryState.IGNORED:
+                logger.info("Ignoring webhook event %r (delivery %s).", event_type, delivery_id)
+            if not (new and verdict) and (new or delivery.state not in FINAL_STATES):
+                _apply(delivery)
+    except Exception as exc:
+        if not upserted:
+            raise DeliveryNotStoredError(f"Delivery {delivery_id} could not be stored.") from exc
+        _keep_failed(incoming, exc)
+        raise
+    return _settled(delivery)
+
+
+def _keep_failed(incoming: Incoming, exc: BaseException) -> None:
+    """Store ``incoming`` as failed with ``exc``, after its processing was rolled back."""
+    try:
+        with transaction.atomic():
+            _upsert(incoming, DeliveryState.FAILED, error=_describe(exc), failed=True)
+    except Exception as store_exc:
+        raise DeliveryNotStoredError(
+            f"Delivery {incoming.delivery_id} failed and could not be stored."
+        ) from store_exc
+
+
+def _upsert(
+    incoming: Incoming, state: DeliveryState, *, error: str = "", failed: bool = False
+) -> WebhookDelivery:
+    """Insert ``incoming`` in ``state``, or count one more attempt of the stored delivery; the
+    row as stored, locked until the transaction ends (one statement).
+
+    A new row has ``attempts == 1``. A repeat keeps its first body and state, unless ``failed``
+    marks one that is not finished yet as failed with ``error``.
+    """
+    row = WebhookDelivery(
+        delivery_id=incoming.delivery_id,
+        event_type=incoming.event_type,
+        body=incoming.body,
+        generation_id=incoming.generation_id,
+        signature_timestamp=incoming.signature_timestamp,
+        state=state,
+        error=error,
+        processed_at=timezone.now() if state in FINAL_STATES else None,
+    )
+    meta = WebhookDelivery._meta
+    columns = [field for field in meta.concrete_fields if field is not meta.pk]
+    params = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in columns]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ", ".join(quote(str(field.column)) for field in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    returned = ", ".join(quote(str(field.column)) for field in meta.concrete_fields)
+    attempts, signed = quote("attempts"), quote("signature_timestamp")
+    # The existing row's columns are qualified: PostgreSQL finds a bare name ambiguous.
+    updates = [f"{attempts} = {table}.{attempts} + 1", f"{signed} = EXCLUDED.{signed}"]
+    if failed:
+        finished = f"{table}.{quote('state')} IN (%s, %s)"
+        params += [*FINAL_STATES, *FINAL_STATES]
+        updates += [
+            f"{quote(name)} = CASE WHEN {finished} THEN {table}.{quote(name)} "
+            f"ELSE EXCLUDED.{quote(name)} END"
+            for name in ("state", "error")
+        ]
+    # Table and column names come from the model; every value is a parameter.
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+    sql += f" ON CONFLICT ({quote('delivery_id')}) DO UPDATE SET {', '.join(updates)}"
+    sql += f" RETURNING {returned}"
+    # raw() turns the returned columns into a model instance with the backend's converters.
+    [stored] = WebhookDelivery.objects.raw(sql, params)
+    return stored
 
 
 def process_delivery(delivery: WebhookDelivery) -> WebhookDelivery:
@@ -129,10 +232,7 @@ def _process_once(pk: int) -> WebhookDelivery:
             delivery = WebhookDelivery.objects.select_for_update().get(pk=pk)
             if delivery.state in FINAL_STATES:
                 return delivery
-            delivery.state, delivery.error = _dispatch(delivery)
-            if delivery.state in FINAL_STATES:
-                delivery.processed_at = timezone.now()
-            delivery.save(update_fields=["state", "error", "processed_at"])
+            _apply(delivery)
     except Exception as exc:
         # The atomic block is rolled back; this update runs on its own, so the committed row
         # keeps the failure for the admin and for babysea_replay_webhooks.
@@ -140,6 +240,20 @@ def _process_once(pk: int) -> WebhookDelivery:
             state=DeliveryState.FAILED, error=_describe(exc)
         )
         raise
+    _log_invalid(delivery)
+    return delivery
+
+
+def _settled(delivery: WebhookDelivery) -> WebhookDelivery:
+    """After the commit: a deferred delivery whose generation became known meanwhile is
+    processed now (see :func:`process_delivery`)."""
+    if delivery.state == DeliveryState.DEFERRED and _generation_known(delivery):
+        return _process_once(delivery.pk)
+    _log_invalid(delivery)
+    return delivery
+
+
+def _log_invalid(delivery: WebhookDelivery) -> None:
     if delivery.state == DeliveryState.INVALID:
         logger.error(
             "Webhook delivery %s (%s) can never be applied as sent; stored as invalid: %s",
@@ -147,30 +261,55 @@ def _process_once(pk: int) -> WebhookDelivery:
             delivery.event_type,
             delivery.error,
         )
-    return delivery
+
+
+def _apply(delivery: WebhookDelivery) -> None:
+    """Apply the locked ``delivery`` and record its new state; the row is written only when
+    that state differs from the stored one."""
+    state, error = _dispatch(delivery)
+    processed_at = delivery.processed_at
+    if state in FINAL_STATES:
+        processed_at = processed_at or timezone.now()
+    elif state != delivery.state:
+        processed_at = None
+    if (state, error, processed_at) == (delivery.state, delivery.error, delivery.processed_at):
+        return
+    delivery.state, delivery.error, delivery.processed_at = state, error, processed_at
+    delivery.save(update_fields=["state", "error", "processed_at"])
+
+
+def _verdict(event: str, body: str) -> tuple[DeliveryState, str] | None:
+    """The final state and error of a delivery that is not applied to anything (a test event,
+    an event this version ignores, a payload that can never be applied); None when it must be
+    applied."""
+    if event == TEST_EVENT:
+        # The dashboard's "Send test event": nothing to apply, it only proves the endpoint works.
+        return DeliveryState.PROCESSED, ""
+    if event not in GENERATION_EVENTS and event != LOW_BALANCE_EVENT:
+        return DeliveryState.IGNORED, ""
+    payload = decode_body(body)
+    if not isinstance(payload, dict):
+        raise ValueError("The delivery is not a JSON object.")
+    data = payload.get("webhook_data")
+    problem = payload_problem(event, data)
+    if problem is not None or not isinstance(data, dict):
+        return DeliveryState.INVALID, problem or "webhook_data is not a JSON object."
+    return None
 
 
 def _dispatch(delivery: WebhookDelivery) -> tuple[DeliveryState, str]:
     """The new state of ``delivery`` and its error text, after applying it when it can be."""
     event = delivery.event_type
-    if event == TEST_EVENT:
-        # The dashboard's "Send test event": nothing to apply, it only proves the endpoint works.
-        return DeliveryState.PROCESSED, ""
-    if event not in GENERATION_EVENTS and event != LOW_BALANCE_EVENT:
-        logger.info("Ignoring webhook event %r (delivery %s).", event, delivery.pk)
-        return DeliveryState.IGNORED, ""
-    payload = decode_body(delivery.body)
-    if not isinstance(payload, dict):
-        raise ValueError(f"Delivery {delivery.delivery_id} is not a JSON object.")
-    data = payload.get("webhook_data")
-    problem = payload_problem(event, data)
-    if problem is not None or not isinstance(data, dict):
-        return DeliveryState.INVALID, problem or "webhook_data is not a JSON object."
-    source = f"webhook:{delivery.delivery_id}"
+    verdict = _verdict(event, delivery.body)
+    if verdict is not None:
+        if verdict[0] == DeliveryState.IGNORED:
+            logger.info("Ignoring webhook event %r (delivery %s).", event, delivery.delivery_id)
+        return verdict
+    data = decode_body(delivery.body)["webhook_data"]
     if event == LOW_BALANCE_EVENT:
         record_low_balance(data, delivery_id=delivery.delivery_id)
         return DeliveryState.PROCESSED, ""
-    applied = apply_event(data, source=source)
+    applied = apply_event(data, source=f"webhook:{delivery.delivery_id}")
     return (DeliveryState.DEFERRED if applied is None else DeliveryState.PROCESSED), ""
 
 

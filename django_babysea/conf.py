@@ -14,9 +14,20 @@ from typing import Any, Final
 
 from django.conf import settings
 
-__all__ = ["DEFAULTS", "KNOWN_KEYS", "REGIONS", "BabySeaSettings", "babysea_settings"]
+__all__ = [
+    "DEFAULTS",
+    "JOB_BACKENDS",
+    "KNOWN_KEYS",
+    "REGIONS",
+    "BabySeaSettings",
+    "babysea_settings",
+]
 
 REGIONS: Final = ("us", "eu", "jp")
+
+#: Where dispatched jobs run: in the web process after commit, on Celery, or on Django's Tasks
+#: framework (``django.tasks`` on Django 6, the ``django-tasks`` backport before).
+JOB_BACKENDS: Final = ("inline", "celery", "tasks")
 
 #: Hosts output files may be downloaded from: BabySea's regional CDNs. URLs on the origin of
 #: BASE_URL (the sandbox, or a proxy the site sends its key to) are trusted besides.
@@ -43,6 +54,10 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     # Who may see and act on which generations (the API; the admin and Wagtail later).
     "PERMISSION_POLICY": "django_babysea.policy.DefaultPolicy",
     "USE_CELERY": False,
+    # One of JOB_BACKENDS; None follows USE_CELERY ("celery" when on, else "inline").
+    "JOB_BACKEND": None,
+    # Queue of the Tasks framework backend the jobs are enqueued on (JOB_BACKEND "tasks").
+    "TASKS_QUEUE": "default",
     "DELIVERY_RETENTION_DAYS": 30,
     # Seconds the cached model catalog counts as fresh (the admin's create form, the API).
     "CATALOG_TTL": 3600,
@@ -153,7 +168,19 @@ class BabySeaSettings:
 
     @property
     def USE_CELERY(self) -> bool:
-        return bool(self.get("USE_CELERY"))
+        """Whether jobs go to Celery: the shorthand flag, or ``JOB_BACKEND`` ``"celery"``."""
+        return self.JOB_BACKEND == "celery"
+
+    @property
+    def JOB_BACKEND(self) -> str:
+        value = self.get("JOB_BACKEND")
+        if value is None:
+            return "celery" if self.get("USE_CELERY") else "inline"
+        return str(value)
+
+    @property
+    def TASKS_QUEUE(self) -> str:
+        return str(self.get("TASKS_QUEUE"))
 
     @property
     def CATALOG_TTL(self) -> float:

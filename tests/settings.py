@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    # The Tasks framework's database backend (tests/tasks_backend): its table in every test DB.
+    "django_tasks_db",
     "django_babysea",
 ]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .base import TAG
 from .credentials import check_credentials, check_demo_credentials, check_settings_shape
 from .database import check_sqlite
+from .jobs import check_jobs
 from .limits import check_limits
 from .renditions import check_renditions
 from .storage import check_storage
@@ -21,6 +22,7 @@ __all__ = [
     "TAG",
     "check_credentials",
     "check_demo_credentials",
+    "check_jobs",
     "check_limits",
     "check_renditions",
     "check_settings_shape",

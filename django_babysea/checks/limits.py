@@ -1,4 +1,4 @@
-"""Checks of the numeric limits, the output hosts and the on/off switches (E008, E009)."""
+"""Checks of the numeric limits, the output hosts and the on/off switches (E008)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def check_limits(**kwargs: Any) -> list[CheckMessage]:
     messages += _check_budget(babysea_settings.get("USER_DAILY_BUDGET"))
     if not isinstance(babysea_settings.get("KEEP_LOCAL_COPIES"), bool):
         messages.append(error("KEEP_LOCAL_COPIES", "must be True or False.", None, 8))
-    messages += _check_celery()
+    # USE_CELERY, JOB_BACKEND and TASKS_QUEUE are checked together in jobs.py.
     return messages
 
 
@@ -86,22 +86,3 @@ def _check_budget(value: object) -> list[CheckMessage]:
             8,
         )
     ]
-
-
-def _check_celery() -> list[CheckMessage]:
-    if not isinstance(babysea_settings.get("USE_CELERY"), bool):
-        return [error("USE_CELERY", "must be True or False.", None, 8)]
-    if not babysea_settings.USE_CELERY:
-        return []
-    try:
-        import celery  # noqa: F401
-    except ImportError:
-        return [
-            error(
-                "USE_CELERY",
-                "is on but Celery is not installed.",
-                'pip install "django-babysea[celery]"',
-                9,
-            )
-        ]
-    return []

@@ -1,9 +1,11 @@
-"""Where slow work runs: on a Celery worker when ``BABYSEA["USE_CELERY"]`` is on, inline otherwise.
+"""Where slow work runs, by ``BABYSEA["JOB_BACKEND"]``: inline in this process (the default), on
+a Celery worker (``"celery"``, or ``USE_CELERY`` for short) or on Django's Tasks framework
+(``"tasks"``: ``django.tasks`` on Django 6, the ``django-tasks`` backport on 5.2).
 
 Services name the work by a registered job name and its primary keys; they never import the Celery
-tasks (entry points sit above services). Work is always started after the surrounding transaction
-commits, so a worker can never look for a row that is not visible yet, and a rolled-back request
-queues nothing.
+tasks or the Tasks framework's (entry points sit above services). Work is always started after the
+surrounding transaction commits, so a worker can never look for a row that is not visible yet, and
+a rolled-back request queues nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ JOBS: Final[dict[str, str]] = {}
 
 TASK_PREFIX: Final = "django_babysea."
 
+#: The Tasks framework's side of the registry (an entry point: looked up by path, never imported
+#: here, as Celery's tasks are looked up by name).
+TASKS_FRAMEWORK_ENQUEUE: Final = "django_babysea.tasks_framework.enqueue"
+
 
 def register(name: str, target: str) -> None:
     """Register ``target`` (a dotted path to a service function) as the job ``name``."""
@@ -45,20 +51,25 @@ def job(name: str) -> Callable[..., Any]:
 def run_later(name: str, *args: Any) -> None:
     """Run the job ``name`` with ``args`` once the current transaction commits.
 
-    With Celery the job is queued as the task ``django_babysea.<name>``; without it, the service
-    runs in this process right after the commit (or at once outside a transaction). Arguments must
-    be JSON-serialisable primary keys or plain values.
+    With Celery the job is queued as the task ``django_babysea.<name>``; with the Tasks
+    framework it is enqueued as the task ``<name>`` of :mod:`django_babysea.tasks_framework`;
+    inline, the service runs in this process right after the commit (or at once outside a
+    transaction). Arguments must be JSON-serialisable primary keys or plain values.
     """
     job(name)  # fail fast on a typo, not later on a worker
     transaction.on_commit(lambda: _start(name, args), robust=False)
 
 
 def _start(name: str, args: tuple[Any, ...]) -> None:
-    if babysea_settings.USE_CELERY:
+    backend = babysea_settings.JOB_BACKEND
+    if backend == "celery":
         from celery import current_app
 
         current_app.send_task(TASK_PREFIX + name, args=list(args))
         logger.debug("queued %s%s", TASK_PREFIX + name, args)
+        return
+    if backend == "tasks":
+        import_string(TASKS_FRAMEWORK_ENQUEUE)(name, args)
         return
     deferred: list[tuple[str, tuple[Any, ...]]] | None = getattr(_after_response, "jobs", None)
     if deferred is not None:
@@ -75,7 +86,8 @@ def defer_until_response_sent() -> None:
     been sent (on ``request_finished``), not at commit.
 
     For views that must answer quickly: the webhook view calls it, so copying a large output
-    never holds BabySea's delivery past its 10 s timeout. Queued Celery jobs are unaffected.
+    never holds BabySea's delivery past its 10 s timeout. Jobs queued on Celery or the Tasks
+    framework are unaffected: they are handed over at commit, and a worker runs them.
     """
     _after_response.jobs = []
 

@@ -14,11 +14,11 @@ from django_babysea.client import APIError, BabySeaError
 from django_babysea.models import Generation, GenerationStatus
 from django_babysea.services import (
     catalog_is_fresh,
+    generations,
     load_catalog,
-    submit_generation,
     validate_request,
 )
-from django_babysea.services.generations import FIELD_PREFIX
+from django_babysea.services.generations import FIELD_PREFIX, Submission
 
 from .errors import ApiError, babysea_error, failed_row_error
 
@@ -91,17 +91,36 @@ def submit(request: Request) -> tuple[Generation, bool]:
     cleaned = _validated(model, fields)
     key = _idempotency_key(request)
     existing = Generation.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.model_identifier != model.strip() or existing.request != cleaned:
-            raise ApiError(
-                409,
-                "idempotency_conflict",
-                "This Idempotency-Key was already used with a different request.",
-                id=str(existing.pk),
-            )
-        return existing, False
+    if existing is not None:  # a replay: answered without pricing the request again
+        return _replayed(existing, model, cleaned), False
+    generation, created = _submit(model, cleaned, request, key)
+    if not created:
+        # A concurrent request with the same key inserted the row first (our INSERT hit the
+        # unique key): the database, not the look-up above, decides who created it.
+        return _replayed(generation, model, cleaned), False
+    refused = generation.generation_id is None and generation.status == GenerationStatus.FAILED
+    if refused and generation.error_code:
+        raise failed_row_error(
+            generation.error_code, generation.error_message, id=str(generation.pk)
+        )
+    return generation, True
+
+
+def _replayed(existing: Generation, model: str, cleaned: dict[str, Any]) -> Generation:
+    """The generation a key already names, unless this request's body is another one (409)."""
+    if existing.model_identifier != model.strip() or existing.request != cleaned:
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request.",
+            id=str(existing.pk),
+        )
+    return existing
+
+
+def _submit(model: str, cleaned: dict[str, Any], request: Request, key: str) -> Submission:
     try:
-        generation = submit_generation(
+        return generations.submit(
             model.strip(), owner=cast(Any, request.user), idempotency_key=key, **cleaned
         )
     except APIError as exc:
@@ -112,12 +131,6 @@ def submit(request: Request) -> tuple[Generation, bool]:
             "BabySea could not be reached; the generation will be sent again later.",
             id=_stored_id(key),
         ) from exc
-    refused = generation.generation_id is None and generation.status == GenerationStatus.FAILED
-    if refused and generation.error_code:
-        raise failed_row_error(
-            generation.error_code, generation.error_message, id=str(generation.pk)
-        )
-    return generation, True
 
 
 def _stored_id(key: str) -> str | None:

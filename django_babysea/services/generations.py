@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 from uuid import UUID
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -37,12 +37,14 @@ from .validation import check_model_identifier, check_request
 __all__ = [
     "FIELD_PREFIX",
     "GenerationNotSentError",
+    "Submission",
     "cancel_generation",
     "create_generation",
     "delete_generation",
     "estimate",
     "refresh_generation",
     "refresh_generation_by_pk",
+    "submit",
     "submit_generation",
 ]
 
@@ -137,6 +139,13 @@ def _store_generation(
     return generation
 
 
+class Submission(NamedTuple):
+    """What :func:`submit` did: the stored row, and whether this call inserted it."""
+
+    generation: Generation
+    created: bool
+
+
 def submit_generation(
     model_identifier: str,
     *,
@@ -156,10 +165,27 @@ def submit_generation(
     :class:`~django_babysea.services.budget.BudgetExceededError` is raised before anything
     is stored or sent.
     """
+    return submit(
+        model_identifier, owner=owner, idempotency_key=idempotency_key, **fields
+    ).generation
+
+
+def submit(
+    model_identifier: str,
+    *,
+    owner: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
+    **fields: Any,
+) -> Submission:
+    """:func:`submit_generation`, also telling whether this call created the row.
+
+    ``created`` comes from the INSERT itself, not from the look-up before it: of concurrent
+    calls with one ``idempotency_key``, exactly one is told it created the row.
+    """
     if idempotency_key is not None:
         existing = Generation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return Submission(existing, False)
     # Priced before the transaction: the cost may come from BabySea's estimate.
     budgeted = owner is not None and babysea_settings.USER_DAILY_BUDGET is not None
     cost = budget.cost_of(check_model_identifier(model_identifier), fields) if budgeted else None
@@ -175,12 +201,16 @@ def submit_generation(
                 budget.reserve(generation, cost)  # over budget: raises, nothing is stored
             dispatch.run_later(send_job, str(generation.pk), generation.send_attempts)
     except IntegrityError:
-        if idempotency_key is None:
+        # The same key stored by a concurrent call between our look-up and our insert; any
+        # other integrity error is ours to raise.
+        winner = None
+        if idempotency_key is not None:
+            winner = Generation.objects.filter(idempotency_key=idempotency_key).first()
+        if winner is None:
             raise
-        # The same key was stored by a concurrent request between our look-up and our insert.
-        return Generation.objects.get(idempotency_key=idempotency_key)
+        return Submission(winner, False)
     generation.refresh_from_db()
-    return generation
+    return Submission(generation, True)
 
 
 # -- one generation -----------------------------------------------------------------------------

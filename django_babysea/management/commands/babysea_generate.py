@@ -1,4 +1,5 @@
-"""``manage.py babysea_generate "PROMPT" --model MODEL``: one generation end to end."""
+"""``manage.py babysea_generate "PROMPT" --model MODEL [--owner USERNAME]``: one generation end
+to end."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import time
 from argparse import ArgumentParser, ArgumentTypeError, BooleanOptionalAction
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationOutput, GenerationStatus, OutputState
-from django_babysea.services import create_generation, refresh_generation, send_generation
+from django_babysea.policy import get_policy
+from django_babysea.services import (
+    create_generation,
+    refresh_generation,
+    send_generation,
+    submit_generation,
+)
 
 from ._babysea import BabySeaCommand
 
@@ -36,9 +44,9 @@ def field(text: str) -> tuple[str, Any]:
 
 class Command(BabySeaCommand):
     help = (
-        "Run one BabySea generation from the shell: send it (inline, even with Celery on), "
-        "follow it until it finishes, print its id and output URLs, and (without Celery) wait "
-        "for the copies of its outputs."
+        "Run one BabySea generation from the shell: send it (inline, even with Celery on, "
+        "unless --owner is given), follow it until it finishes, print its id and output URLs, "
+        "and (without Celery) wait for the copies of its outputs."
     )
 
     # The wait, set by handle(): seconds in all, between checks, and when it ends.
@@ -68,6 +76,13 @@ class Command(BabySeaCommand):
             help="any other generation_* field (repeatable); JSON values are decoded",
         )
         parser.add_argument(
+            "--owner",
+            metavar="USERNAME",
+            help="the user the generation belongs to: their daily budget applies and the "
+            "permission policy sees it as theirs (it is sent as the site sends it: on a worker "
+            "with a job backend such as Celery)",
+        )
+        parser.add_argument(
             "--timeout",
             type=float,
             default=600.0,
@@ -88,16 +103,25 @@ class Command(BabySeaCommand):
             "generation_provider_order": options["provider_order"],
         }
         fields.update(dict(options["field"]))
-        generation = create_generation(options["model"], fields)
-        self.stdout.write(
-            f"Created generation {generation.pk} ({generation.model_identifier}, {generation.kind})"
-        )
-        generation = send_generation(generation.pk)
+        if options["owner"] is None:
+            generation = create_generation(options["model"], fields)
+            self.created(generation)
+            generation = send_generation(generation.pk)
+        else:
+            owner = owner_named(options["owner"])
+            # The one budgeted way in: the cost is reserved before anything is stored or sent.
+            generation = submit_generation(options["model"], owner=owner, **fields)
+            self.created(generation)
         if generation.generation_id is not None:
             self.stdout.write(f"BabySea generation id: {generation.generation_id}")
         self.timeout, self.interval = options["timeout"], options["interval"]
         self.deadline = time.monotonic() + self.timeout
         self.finish(self.follow(generation))
+
+    def created(self, generation: Generation) -> None:
+        self.stdout.write(
+            f"Created generation {generation.pk} ({generation.model_identifier}, {generation.kind})"
+        )
 
     def follow(self, generation: Generation) -> Generation:
         shown = ""
@@ -114,7 +138,11 @@ class Command(BabySeaCommand):
                     "pick it up."
                 )
             self.pause()
-            generation = refresh_generation(generation)
+            if generation.generation_id is None:
+                # Not accepted yet (a worker is sending it): only the database can tell.
+                generation = Generation.objects.get(pk=generation.pk)
+            else:
+                generation = refresh_generation(generation)
 
     def pause(self) -> None:
         time.sleep(max(0.0, min(self.interval, self.deadline - time.monotonic())))
@@ -129,9 +157,10 @@ class Command(BabySeaCommand):
         self.stdout.write(f"Generation id: {generation.generation_id}")
         for url in generation.output_urls:
             self.stdout.write(f"Output: {url}")
-        celery = babysea_settings.USE_CELERY
-        # With Celery a worker copies and may still be busy: the state lines say so.
-        outputs = list(generation.outputs.order_by("index")) if celery else self.copies(generation)
+        queued = babysea_settings.JOB_BACKEND != "inline"
+        # With Celery or the Tasks framework a worker copies and may still be busy: the state
+        # lines say so.
+        outputs = list(generation.outputs.order_by("index")) if queued else self.copies(generation)
         for output in outputs:
             if output.is_stored:
                 self.stdout.write(
@@ -142,11 +171,11 @@ class Command(BabySeaCommand):
                 detail = f": {output.error}" if output.error else ""
                 self.stdout.write(f"Copy {output.index}: {output.state}{detail}")
         failed = [o for o in outputs if o.state not in IN_PROGRESS and not o.is_stored]
-        if failed and not celery:
+        if failed and not queued:
             raise CommandError(copy_failure(generation, failed))
 
     def copies(self, generation: Generation) -> list[GenerationOutput]:
-        """The outputs once none is pending or being copied. Without Celery the copy runs
+        """The outputs once none is pending or being copied. Without a worker the copy runs
         inline: in this process when the command saw the success first, else in the site's
         process that received the webhook, right after answering it."""
         while True:
@@ -161,6 +190,21 @@ class Command(BabySeaCommand):
                     f"(state: {busy[0].state}); babysea_copy_outputs will finish it."
                 )
             self.pause()
+
+
+def owner_named(username: str) -> Any:
+    """The active user called ``username`` whom the permission policy lets submit, else a
+    one-line ``CommandError``."""
+    model = get_user_model()
+    try:
+        user = model._default_manager.get_by_natural_key(username)
+    except model.DoesNotExist:
+        raise CommandError(f"No user with the username {username!r}.") from None
+    if not get_policy().has_permission(user, "submit"):
+        raise CommandError(
+            f"User {username!r} may not submit generations (the permission policy refuses)."
+        )
+    return user
 
 
 def copy_failure(generation: Generation, failed: list[GenerationOutput]) -> str:

@@ -10,6 +10,7 @@ whether it can be acted on and the credits involved.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -22,12 +23,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from django_babysea import services
 from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationStatus, OutputState
 from django_babysea.policy import has_staff_permission
+from django_babysea.services.renditions import make_renditions
 
 from .outcomes import ACTION_ERRORS, Report, describe_error, refuse_unoffered_action
 
@@ -124,6 +126,14 @@ def _copy_problem(generation: Generation) -> str:
     return ""
 
 
+def _renditions_problem(generation: Generation) -> str:
+    if not babysea_settings.RENDITIONS:
+        return _("renditions are off (BABYSEA['RENDITIONS'])")
+    if not any(output.is_stored for output in generation.outputs.all()):
+        return _("no stored output: nothing to make renditions of")
+    return ""
+
+
 def _rows(
     request: HttpRequest,
     action: str,
@@ -193,6 +203,35 @@ def _copy_one(generation: Generation) -> str:
             }
         )
     return _("%(count)d outputs copied") % {"count": stored}
+
+
+def _renditions_one(generation: Generation) -> str:
+    outcomes: Counter[str] = Counter()
+    files, errors = 0, []
+    for output in generation.outputs.order_by("index"):
+        if not output.is_stored:
+            continue
+        row, outcome = make_renditions(output.pk)
+        outcomes[outcome] += 1
+        if outcome == "made":
+            files += len(row.renditions)
+        elif outcome == "failed":
+            errors.append(f"#{row.index + 1}: {row.rendition_error}")
+    if errors:
+        raise ValueError(
+            _("%(failed)d of %(total)d outputs failed; %(errors)s")
+            % {"failed": len(errors), "total": outcomes.total(), "errors": "; ".join(errors)}
+        )
+    text = ngettext(
+        "renditions made for %(outputs)d output",
+        "renditions made for %(outputs)d outputs",
+        outcomes["made"],
+    ) % {"outputs": outcomes["made"]}
+    text += " " + ngettext("(%(files)d file)", "(%(files)d files)", files) % {"files": files}
+    if outcomes["skipped"]:
+        # A kind this installation cannot render (no Pillow, no ffmpeg), or deleted meanwhile.
+        text += "; " + _("%(count)d skipped") % {"count": outcomes["skipped"]}
+    return text
 
 
 def _run(
@@ -336,6 +375,21 @@ def copy_outputs_again(
     )
 
 
+@admin.action(description=gettext_lazy("Make renditions again"), permissions=["copy"])
+def make_renditions_again(
+    modeladmin: GenerationAdmin, request: HttpRequest, queryset: QuerySet[Generation]
+) -> None:
+    """Make each stored output's renditions with the current settings (what
+    ``babysea_renditions`` does): a copy of files already stored, hence the copy permission."""
+    _run(
+        modeladmin,
+        request,
+        _rows(request, "copy", queryset, _renditions_problem, lambda obj: None),
+        _renditions_one,
+        "Make renditions again",
+    )
+
+
 @admin.action(
     description=gettext_lazy("Sync every generation from BabySea (no selection needed)"),
     permissions=["sync"],
@@ -375,6 +429,7 @@ class GenerationActionsMixin:
         resend_to_babysea,
         refresh_from_babysea,
         copy_outputs_again,
+        make_renditions_again,
         sync_from_babysea,
     )
 

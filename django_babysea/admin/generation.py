@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from django import forms
 from django.contrib import admin
+from django.core.files.storage import storages
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.template.loader import render_to_string
@@ -61,6 +62,8 @@ MAX_STATUS_IDS: Final = 500
 MAX_DELIVERIES: Final = 50
 #: Characters of the prompt kept as a preview's alternative text.
 ALT_CHARS: Final = 100
+#: Between a rendition's format and width, as between the width and height of dimensions.
+TIMES: Final = " \N{MULTIPLICATION SIGN} "
 #: What a preview cell says when there is nothing to show.
 MISSING_LABELS: Final = {
     Missing.GENERATING: _("Not ready"),
@@ -392,7 +395,13 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
         outputs = []
         for output in obj.outputs.all():  # prefetched in index order by get_queryset
             view = _media(output)
-            outputs.append({"output": output, "url": view.url if view is not None else None})
+            outputs.append(
+                {
+                    "output": output,
+                    "url": view.url if view is not None else None,
+                    "renditions": _renditions(output),
+                }
+            )
         return render_to_string(
             "admin/django_babysea/generation/outputs.html", {"outputs": outputs}
         )
@@ -404,6 +413,37 @@ class GenerationAdminMixin(GenerationCreateMixin, GenerationActionsMixin, _Base)
     @admin.display(description=_("remote record"))
     def remote_json(self, obj: Generation) -> SafeString:
         return format_html("<pre class='babysea-json'>{}</pre>", _dump(obj.remote))
+
+
+def _renditions(output: GenerationOutput) -> list[dict[str, Any]]:
+    """The output's renditions as the page lists them (label, link, size), from the row only:
+    the storage builds each URL as a string and is never opened."""
+    try:
+        storage = storages[output.storage]
+    except Exception:  # a storage alias removed from STORAGES: list them without links
+        storage = None
+    # A hand-edited row may hold anything: skip what cannot be shown.
+    items = [i for i in output.renditions or [] if isinstance(i, dict) and i.get("name")]
+    items.sort(key=_rendition_order)
+    rows = []
+    for item in items:
+        size = f"{item.get('format', '?')}{TIMES}{item.get('width', '?')}"
+        label = _("poster (%(size)s)") % {"size": size} if item.get("role") == "poster" else size
+        rows.append(
+            {
+                "label": label,
+                "url": storage.url(item["name"]) if storage is not None else None,
+                "width": item.get("width"),
+                "height": item.get("height"),
+                "bytes": item.get("size"),
+            }
+        )
+    return rows
+
+
+def _rendition_order(item: dict[str, Any]) -> tuple[str, str, int]:
+    width = item.get("width")
+    return str(item.get("role")), str(item.get("format")), width if isinstance(width, int) else 0
 
 
 def _credits(value: Decimal) -> str:

@@ -17,6 +17,8 @@ DEMO_FILES := example_project/db.sqlite3 example_project/db.sqlite3-wal \
 	example_project/db.sqlite3-shm example_project/media
 
 .PHONY: demo test test-browser test-postgres test-celery test-latest lint docs check clean
+.PHONY: reliability reliability-quick
+.PHONY: bench
 
 # Django 6 needs Python 3.12+: the newest Django release is tried on Python 3.13 in its own venv.
 # The first candidate that runs (a pyenv shim for a version that is not active does not).
@@ -64,6 +66,26 @@ test-postgres: $(INSTALLED)
 ## The Celery suite: a real worker process on Redis, sharing a PostgreSQL test database.
 test-celery: $(INSTALLED)
 	BABYSEA_TEST_CELERY=1 BABYSEA_TEST_DATABASE_URL=$(CELERY_DATABASE_URL) $(PY) -m pytest tests/celery
+	BABYSEA_TEST_CELERY=1 BABYSEA_TEST_DATABASE_URL=$(CELERY_DATABASE_URL) $(PY) -m pytest tests/reliability -m celery
+
+## Three runs that try to lose or double data on PostgreSQL with gunicorn, the sandbox and a
+## Celery worker (Redis db 13): 10,000 webhook deliveries, 1,000 submissions with faults, a
+## worker killed mid-task. Each prints what it tried and what was lost (docs/reliability.md).
+RELIABILITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/babysea_rel
+reliability: $(INSTALLED)
+	BABYSEA_RELIABILITY_DATABASE_URL=$(RELIABILITY_DATABASE_URL) $(PY) -m benchmarks.reliability all
+
+## The same runs at the reduced sizes of CI (under a minute each).
+reliability-quick: $(INSTALLED)
+	BABYSEA_RELIABILITY_DATABASE_URL=$(RELIABILITY_DATABASE_URL) $(PY) -m benchmarks.reliability all --quick
+
+## Every benchmark, one table of ratios against baselines measured in the same run
+## (docs/performance.md); databases babysea_bench_* on the PostgreSQL server of
+## BENCH_DATABASE_URL. `make bench BENCH_ARGS=--quick` for CI's sizes.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/babysea_bench
+BENCH_ARGS ?=
+bench: $(INSTALLED)
+	BABYSEA_BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m benchmarks $(BENCH_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

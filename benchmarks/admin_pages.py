@@ -166,7 +166,9 @@ class OwnDatabase:
 urlpatterns: list[Any] = []
 
 
-def configure_django(database: dict[str, Any], sandbox_url: str, api_key: str) -> None:
+def configure_django(
+    database: dict[str, Any], sandbox_url: str, api_key: str, api: bool = False
+) -> None:
     import secrets
 
     import django
@@ -189,6 +191,8 @@ def configure_django(database: dict[str, Any], sandbox_url: str, api_key: str) -
             "django.contrib.messages",
             "django.contrib.staticfiles",
             "django_babysea",
+            # The REST API's list, with --api.
+            *(["rest_framework", "django_filters"] if api else []),
         ],
         MIDDLEWARE=[
             "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,9 +221,11 @@ def configure_django(database: dict[str, Any], sandbox_url: str, api_key: str) -
     )
     django.setup()
     from django.contrib import admin
-    from django.urls import path
+    from django.urls import include, path
 
     urlpatterns[:] = [path("admin/", admin.site.urls)]
+    if api:
+        urlpatterns.append(path("babysea/", include("django_babysea.urls")))
     call_command("migrate", verbosity=0)
 
 
@@ -407,7 +413,7 @@ def page(client: Any, url: str) -> Callable[[], Any]:
     return get
 
 
-def run(repeat: int) -> list[Measure]:
+def run(repeat: int, api: bool = False) -> list[Measure]:
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
@@ -435,6 +441,17 @@ def run(repeat: int) -> list[Measure]:
             repeat,
         ),
         measure("dashboard aggregates: local_figures()", local_figures, repeat),
+        *(
+            [
+                measure(
+                    "API generations list (staff)",
+                    page(client, "/babysea/api/generations/"),
+                    repeat,
+                )
+            ]
+            if api
+            else []
+        ),
     ]
 
 
@@ -473,6 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--repeat", type=positive_int, default=15, help="timed renders of each (default 15)"
     )
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="also the REST API's generations list (/babysea/api/generations/) as staff",
+    )
     return parser
 
 
@@ -501,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         sandbox = Sandbox(speed=0, rate_limit=1_000_000)
         sandbox.start()
         database.create()
-        configure_django(database.config, sandbox.url, sandbox.api_key)
+        configure_django(database.config, sandbox.url, sandbox.api_key, options.api)
         import django
 
         package = Path(django_babysea.__file__).parent
@@ -516,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{counts.outputs} outputs over {DAYS} days (inserted in "
             f"{time.perf_counter() - started:.1f} s)"
         )
-        for line in table(run(options.repeat)):
+        for line in table(run(options.repeat, options.api)):
             say(line)
     except BenchmarkError as exc:
         say(f"error: {exc}")

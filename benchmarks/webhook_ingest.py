@@ -24,7 +24,9 @@ import contextlib
 import json
 import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -159,25 +161,30 @@ def _urls() -> list[Any]:
 urlpatterns: list[Any] = []
 
 
+def django_settings(database: dict[str, Any], urlconf: str) -> dict[str, Any]:
+    """The settings of this process and of the gunicorn workers (``ingest_wsgi.py``)."""
+    return {
+        "SECRET_KEY": "benchmark-only-not-secret",
+        "DEBUG": False,
+        "USE_TZ": True,
+        "TIME_ZONE": "UTC",
+        "ALLOWED_HOSTS": ["*"],
+        "ROOT_URLCONF": urlconf,
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes", "django_babysea"],
+        "MIDDLEWARE": ["django.middleware.common.CommonMiddleware"],
+        "DATABASES": {"default": {**database, "CONN_MAX_AGE": None, "OPTIONS": _options(database)}},
+        "BABYSEA": {"API_KEY": "bye_benchmark_only", "WEBHOOK_SECRETS": [SECRET]},
+        "LOGGING_CONFIG": None,
+    }
+
+
 def configure_django(database: dict[str, Any]) -> None:
     import django
     from django.conf import settings
     from django.core.management import call_command
 
-    settings.configure(
-        SECRET_KEY="benchmark-only-not-secret",  # noqa: S106
-        DEBUG=False,
-        USE_TZ=True,
-        TIME_ZONE="UTC",
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF=__name__,
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django_babysea"],
-        MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-        DATABASES={"default": {**database, "CONN_MAX_AGE": None, "OPTIONS": _options(database)}},
-        BABYSEA={"API_KEY": "bye_benchmark_only", "WEBHOOK_SECRETS": [SECRET]},
-        LOGGING_CONFIG=None,
-    )
+    settings.configure(**django_settings(database, __name__))
     django.setup()
     urlpatterns.extend(_urls())
     call_command("migrate", verbosity=0)
@@ -258,8 +265,63 @@ def signed(body: bytes) -> dict[str, str]:
 # -- the server and the senders -----------------------------------------------------------------
 
 
+GUNICORN: Final = ("--workers", "2", "--threads", "8", "--worker-class", "gthread")
+DATABASE_ENV: Final = "BABYSEA_INGEST_DATABASE"
+
+
 @contextlib.contextmanager
-def serving() -> Iterator[str]:
+def serving(server: str, database: dict[str, Any]) -> Iterator[str]:
+    if server == "gunicorn":
+        with gunicorn(database) as url:
+            yield url
+    else:
+        with threaded() as url:
+            yield url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(database: dict[str, Any]) -> Iterator[str]:
+    """gunicorn in its own processes (2 workers of 8 threads) serving the same site
+    (``benchmarks/ingest_wsgi.py``) on the same database."""
+    port = free_port()
+    env = {**os.environ, DATABASE_ENV: json.dumps(database, default=str)}
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [
+            *(sys.executable, "-m", "gunicorn", *GUNICORN, "--bind", f"127.0.0.1:{port}"),
+            *("--backlog", "256", "--log-level", "warning", "benchmarks.ingest_wsgi:application"),
+        ],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise BenchmarkError("gunicorn did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def threaded() -> Iterator[str]:
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -271,7 +333,11 @@ def serving() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    class Server(ThreadedWSGIServer):
+        # Every sender connects at once: the default backlog (10) resets the rest at 64.
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
     server.set_app(WSGIHandler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -282,8 +348,15 @@ def serving() -> Iterator[str]:
         server.server_close()
 
 
-def send_all(url: str, bodies: list[bytes], senders: int, sign_them: bool) -> float:
-    """Post every body from ``senders`` threads; the rate in requests per second."""
+def send_all(
+    url: str,
+    bodies: list[bytes],
+    senders: int,
+    sign_them: bool,
+    latencies: list[float] | None = None,
+) -> float:
+    """Post every body from ``senders`` threads; the rate in requests per second. Each
+    request's seconds are appended to ``latencies`` when given."""
     import httpx
 
     chunks = [bodies[i::senders] for i in range(senders)]
@@ -295,7 +368,14 @@ def send_all(url: str, bodies: list[bytes], senders: int, sign_them: bool) -> fl
             start.wait()
             for body in chunk:
                 headers = signed(body) if sign_them else {"Content-Type": "application/json"}
-                response = client.post(url, content=body, headers=headers)
+                sent = time.perf_counter()
+                try:
+                    response = client.post(url, content=body, headers=headers)
+                except httpx.HTTPError as exc:  # counted, not lost with the thread
+                    problems.append(f"{type(exc).__name__}: {exc}")
+                    return
+                if latencies is not None:
+                    latencies.append(time.perf_counter() - sent)
                 if response.status_code != 200 or not response.json().get("ok"):
                     problems.append(f"{response.status_code} {response.text[:200]}")
 
@@ -380,6 +460,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deliveries", type=positive_int, default=2000, help="per round")
     parser.add_argument("--rounds", type=positive_int, default=3)
     parser.add_argument("--quick", action="store_true", help="2 senders, 40 deliveries, 2 rounds")
+    parser.add_argument(
+        "--server",
+        choices=("threaded", "gunicorn"),
+        default="threaded",
+        help="Django's threaded server in this process, or gunicorn (2 workers x 8 threads)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="also time duplicate deliveries and end with one JSON line (latencies included)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.senders, args.deliveries, args.rounds = 2, 40, 2
@@ -394,19 +485,42 @@ def run(args: argparse.Namespace, database: OwnDatabase) -> None:
     print(
         f"webhook_ingest: {database.vendor} database {database.name}, {args.senders} senders, "
         f"{args.deliveries} deliveries per round, {args.rounds} rounds, "
-        "Django's threaded WSGI server in this process"
+        + (
+            "gunicorn, 2 workers x 8 threads"
+            if args.server == "gunicorn"
+            else "Django's threaded WSGI server in this process"
+        )
     )
-    ids = make_generations(total + 1)
+    # gunicorn's workers import and connect on their first requests: a warm-up pays for it.
+    warm = 4 * int(GUNICORN[1]) if args.server == "gunicorn" else 0
+    ids = make_generations(total + 1 + warm)
     new, duplicate = statements_per_delivery(ids.pop())
+    warm_ids, ids = ids[:warm], ids[warm:]
     receiver: list[float] = []
     bare: list[float] = []
-    with serving() as url:
+    duplicates: list[float] = []
+    waits: dict[str, list[float]] = {"receiver": [], "bare": [], "duplicate": []}
+    with serving(args.server, database.config) as url:
+        if warm:
+            send_all(f"{url}/babysea/webhook/", [started(g) for g in warm_ids], warm, True)
+            send_all(f"{url}/bare/", [started(g) for g in warm_ids], warm, False)
         for number in range(args.rounds):
             batch = ids[number * args.deliveries : (number + 1) * args.deliveries]
+            bodies = [started(g) for g in batch]
             receiver.append(
-                send_all(f"{url}/babysea/webhook/", [started(g) for g in batch], args.senders, True)
+                send_all(f"{url}/babysea/webhook/", bodies, args.senders, True, waits["receiver"])
             )
-            bare.append(send_all(f"{url}/bare/", [started(g) for g in batch], args.senders, False))
+            bare.append(
+                send_all(
+                    f"{url}/bare/", [started(g) for g in batch], args.senders, False, waits["bare"]
+                )
+            )
+            if args.json:  # the same deliveries again: each one a duplicate
+                duplicates.append(
+                    send_all(
+                        f"{url}/babysea/webhook/", bodies, args.senders, True, waits["duplicate"]
+                    )
+                )
             print(
                 f"round {number + 1}: receiver {receiver[-1]:.0f} deliveries/s, "
                 f"bare insert view {bare[-1]:.0f} requests/s"
@@ -421,9 +535,42 @@ def run(args: argparse.Namespace, database: OwnDatabase) -> None:
     )
     processed = WebhookDelivery.objects.filter(state="processed").count()
     moved = Generation.objects.filter(status="processing").count()
-    if processed != total + 1 or moved != total + 1:
+    if processed != total + 1 + warm or moved != total + 1 + warm:
         raise BenchmarkError(f"{processed} deliveries processed, {moved} generations moved")
     print(f"verified: {processed} deliveries stored and processed, {moved} generations processing")
+    if args.json:
+        print_json(args.senders, receiver, bare, duplicates, waits, new, duplicate)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def print_json(
+    senders: int,
+    receiver: list[float],
+    bare: list[float],
+    duplicates: list[float],
+    waits: dict[str, list[float]],
+    new: Trips,
+    duplicate: Trips,
+) -> None:
+    """One line for ``python -m benchmarks``: medians, p50/p99 in ms, statements, commits."""
+    results: dict[str, Any] = {
+        "senders": senders,
+        "receiver_rps": statistics.median(receiver),
+        "bare_rps": statistics.median(bare),
+        "duplicate_rps": statistics.median(duplicates),
+        "new_statements": new.statements,
+        "new_commits": new.commits,
+        "duplicate_statements": duplicate.statements,
+        "duplicate_commits": duplicate.commits,
+    }
+    for name, values in waits.items():
+        results[f"{name}_p50_ms"] = percentile(values, 0.50) * 1000
+        results[f"{name}_p99_ms"] = percentile(values, 0.99) * 1000
+    print("json: " + json.dumps(results, separators=(",", ":")), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

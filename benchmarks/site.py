@@ -9,10 +9,12 @@ import os
 import signal
 import statistics
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from benchmarks.sandbox_creates import Process, sandbox_command
 from benchmarks.webhook_ingest import BenchmarkError, OwnDatabase
@@ -102,3 +104,23 @@ def median(values: list[float]) -> float:
 def emit_json(results: dict[str, Any]) -> None:
     """The machine-readable line ``python -m benchmarks`` reads."""
     print(JSON_PREFIX + json.dumps(results, separators=(",", ":")), flush=True)
+
+
+def run_against_sandbox(
+    name: str, given_url: str | None, headline: str, measure: Callable[[str], dict[str, Any]]
+) -> dict[str, Any] | int:
+    """Run ``measure(sandbox_url)`` with Django configured on the benchmark's own database and
+    the sandbox in its own process; its results, or the exit status when it could not run
+    (130 interrupted, 1 broken), after one line saying why."""
+    stop_on_sigterm()
+    try:
+        with own_database(database_url(given_url, name)) as database, sandbox() as url:
+            configure_django(database.config, url)
+            print(f"{headline}, {database.vendor} database, sandbox in its own process", flush=True)
+            return measure(url)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        return 130
+    except (BenchmarkError, httpx.HTTPError) as exc:
+        print(f"error: {exc}", flush=True)
+        return 1

@@ -138,26 +138,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    site.stop_on_sigterm()
-    try:
-        with (
-            site.own_database(site.database_url(args.database_url, NAME)) as database,
-            site.sandbox() as url,
-        ):
-            site.configure_django(database.config, url)
-            print(
-                f"submissions: {args.submissions} submit_generation (inline send) vs raw "
-                f"httpx posts, {args.rounds} interleaved rounds, {database.vendor} database, "
-                "sandbox in its own process",
-                flush=True,
-            )
-            results = measure(url, args.submissions, args.rounds)
-    except KeyboardInterrupt:
-        print("interrupted", flush=True)
-        return 130
-    except (site.BenchmarkError, httpx.HTTPError) as exc:
-        print(f"error: {exc}", flush=True)
-        return 1
+    headline = (
+        f"submissions: {args.submissions} submit_generation (inline send) vs raw "
+        f"httpx posts, {args.rounds} interleaved rounds"
+    )
+    results = site.run_against_sandbox(
+        NAME, args.database_url, headline, lambda url: measure(url, args.submissions, args.rounds)
+    )
+    if isinstance(results, int):
+        return results
     ratio = results["service_ms"] / results["raw_ms"]
     verdict = "PASS" if ratio <= TARGET_RATIO and results["service_connections"] == 1 else "FAIL"
     print(f"submit_generation: median {results['service_ms']:.2f} ms per call")

@@ -23,8 +23,6 @@ import sys
 import time
 from typing import Any, Final
 
-import httpx
-
 from benchmarks import site
 from benchmarks.sandbox_creates import control, positive_int
 
@@ -123,26 +121,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    site.stop_on_sigterm()
-    try:
-        with (
-            site.own_database(site.database_url(args.database_url, NAME)) as database,
-            site.sandbox() as url,
-        ):
-            site.configure_django(database.config, url)
-            print(
-                f"sync: sync_generations of {args.generations} remote generations vs paging "
-                f"through them, {args.rounds} interleaved rounds, {database.vendor} database, "
-                "sandbox in its own process",
-                flush=True,
-            )
-            results = measure(url, args.generations, args.rounds)
-    except KeyboardInterrupt:
-        print("interrupted", flush=True)
-        return 130
-    except (site.BenchmarkError, httpx.HTTPError) as exc:
-        print(f"error: {exc}", flush=True)
-        return 1
+    headline = (
+        f"sync: sync_generations of {args.generations} remote generations vs paging "
+        f"through them, {args.rounds} interleaved rounds"
+    )
+    results = site.run_against_sandbox(
+        NAME, args.database_url, headline, lambda url: measure(url, args.generations, args.rounds)
+    )
+    if isinstance(results, int):
+        return results
     ratio = results["sync_s"] / results["paging_s"]
     print(f"sync_generations: median {results['sync_s']:.2f} s")
     print(f"paging through list_generations: median {results['paging_s']:.2f} s")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import connection, connections
 
 if TYPE_CHECKING:
     from django_babysea.sandbox import Sandbox
@@ -108,3 +108,28 @@ def one_request_at_a_time() -> Iterator[None]:
     finally:
         request_started.disconnect(started)
         request_finished.disconnect(finished)
+
+
+def in_parallel(jobs: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run ``jobs`` in threads released at the same moment; re-raise the first error."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def run(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = job()
+        except BaseException as exc:  # handed to the test thread below
+            errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connections, if it opened any
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results

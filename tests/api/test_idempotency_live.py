@@ -4,19 +4,17 @@ the database decides which request created the generation."""
 from __future__ import annotations
 
 import secrets
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 
 from django_babysea.models import Generation
 from django_babysea.sandbox import Sandbox
-from tests.live import watching
+from tests.live import in_parallel, watching
 
 from .conftest import MODEL, PROMPT, url
 
@@ -27,31 +25,6 @@ on_postgres = pytest.mark.skipif(
     reason="concurrent writers need PostgreSQL (set BABYSEA_TEST_DATABASE_URL)",
 )
 THREADS = 8
-
-
-def in_parallel(jobs: Sequence[Callable[[], Any]]) -> list[Any]:
-    """Run ``jobs`` in threads released at the same moment; re-raise the first error."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-    errors: list[BaseException] = []
-
-    def run(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:  # handed to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -12,11 +12,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.core.signals import request_finished
-from django.db import connections
 from pytest_django.live_server_helper import LiveServer
 
 from django_babysea.models import DeliveryState, Generation, WebhookDelivery
 from django_babysea.services import apply_event, attach_generation_id
+from tests.live import in_parallel
 
 from .conftest import SignalLog
 from .helpers import (
@@ -84,31 +84,6 @@ def send(client: httpx.Client, payload: Any) -> httpx.Response:
     body = encode(payload)
     headers = {"Content-Type": "application/json", **signed_headers(body)}
     return client.post(WEBHOOK_PATH, content=body, headers=headers)
-
-
-def in_parallel(jobs: Sequence[Callable[[], Any]]) -> list[Any]:
-    """Run ``jobs`` in threads released at the same moment; re-raise the first error."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-    errors: list[BaseException] = []
-
-    def run(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:  # handed to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()  # this thread's own connections, if it opened any
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    if errors:
-        raise errors[0]
-    return results
 
 
 def charges(generation: Generation) -> list[str]:

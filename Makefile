@@ -19,6 +19,7 @@ DEMO_FILES := example_project/db.sqlite3 example_project/db.sqlite3-wal \
 .PHONY: demo test test-browser test-postgres test-celery test-latest lint docs check clean
 .PHONY: reliability reliability-quick
 .PHONY: bench
+.PHONY: test-wagtail demo-wagtail
 
 # Django 6 needs Python 3.12+: the newest Django release is tried on Python 3.13 in its own venv.
 # The first candidate that runs (a pyenv shim for a version that is not active does not).
@@ -58,6 +59,32 @@ $(VENV_LATEST)/.installed: pyproject.toml
 test-latest: $(VENV_LATEST)/.installed
 	$(VENV_LATEST)/bin/python -c "import django, sys; print('Django', django.get_version(), 'on Python', sys.version.split()[0])"
 	$(VENV_LATEST)/bin/python -m pytest
+
+## The Wagtail suite (tests/wagtail, browser test included) on the Wagtail LTS (7.4, Python
+## 3.11, Django 5.2) and on the newest Wagtail (Python 3.13), each in its own venv.
+VENV_WAGTAIL ?= .venv-wagtail
+VENV_WAGTAIL_LATEST ?= .venv-wagtail-latest
+WAGTAIL_LTS ?= wagtail>=7.4,<7.5
+WAGTAIL_TEST := BABYSEA_TEST_WAGTAIL=1 $(1)/bin/python -m pytest tests/wagtail --ds tests.wagtail.settings
+
+$(VENV_WAGTAIL)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_WAGTAIL)
+	$(VENV_WAGTAIL)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_WAGTAIL)/bin/python -m pip install --quiet -e ".[dev,wagtail-media]" "$(WAGTAIL_LTS)"
+	touch $@
+
+$(VENV_WAGTAIL_LATEST)/.installed: pyproject.toml
+	@test -n "$(PYTHON_LATEST)" || { echo "make test-wagtail needs Python 3.13 (python3.13 on PATH, or pyenv)"; exit 1; }
+	$(PYTHON_LATEST) -m venv $(VENV_WAGTAIL_LATEST)
+	$(VENV_WAGTAIL_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_WAGTAIL_LATEST)/bin/python -m pip install --quiet --upgrade -e ".[dev,wagtail-media]" wagtail
+	touch $@
+
+test-wagtail: $(VENV_WAGTAIL)/.installed $(VENV_WAGTAIL_LATEST)/.installed
+	$(VENV_WAGTAIL)/bin/python -c "import wagtail, django; print('Wagtail', wagtail.__version__, 'Django', django.get_version())"
+	$(call WAGTAIL_TEST,$(VENV_WAGTAIL))
+	$(VENV_WAGTAIL_LATEST)/bin/python -c "import wagtail, django; print('Wagtail', wagtail.__version__, 'Django', django.get_version())"
+	$(call WAGTAIL_TEST,$(VENV_WAGTAIL_LATEST))
 
 ## The same suite on PostgreSQL.
 test-postgres: $(INSTALLED)
@@ -104,4 +131,4 @@ check: $(INSTALLED)
 	$(PY) example_project/manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) $(VENV_LATEST) .tox site .pytest_cache .mypy_cache .ruff_cache $(DEMO_FILES)
+	rm -rf $(VENV) $(VENV_LATEST) $(VENV_WAGTAIL) $(VENV_WAGTAIL_LATEST) .tox site .pytest_cache .mypy_cache .ruff_cache $(DEMO_FILES)

@@ -1,0 +1,1 @@
+"""Optional integrations with other Django packages, each installed as its own app."""

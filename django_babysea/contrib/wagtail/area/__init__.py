@@ -1,0 +1,1 @@
+"""The Generations area of the Wagtail admin."""

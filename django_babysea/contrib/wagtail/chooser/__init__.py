@@ -1,0 +1,1 @@
+"""The Generate tab of the image chooser."""

@@ -1,0 +1,1 @@
+"""Outputs into the image library, deduplicated and linked to their generation."""

@@ -1,0 +1,1 @@
+"""Imports stored outputs of library generations (receiver of ``outputs_stored``)."""

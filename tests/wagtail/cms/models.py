@@ -1,0 +1,21 @@
+"""A page with a title, an intro and an image, as a Wagtail site has: what the chooser is
+opened from and what ``{% image %}`` renders in the tests."""
+
+from __future__ import annotations
+
+from django.db import models
+from wagtail.admin.panels import FieldPanel
+from wagtail.models import Page
+
+
+class ArticlePage(Page):
+    intro = models.TextField(blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("image")]

@@ -16,7 +16,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -30,13 +30,14 @@ from django_babysea.signals import (
     send_on_commit,
 )
 
-from . import ledger, outputs
+from . import ledger, outputs, statements
 
 __all__ = [
     "apply_event",
     "apply_locked",
     "locked_generation",
     "locked_generations",
+    "locked_sent_generations",
     "remote_generation_id",
     "reported_status",
 ]
@@ -149,6 +150,10 @@ def apply_event(remote: Mapping[str, Any], *, source: str) -> Generation | None:
 def locked_generation(**lookup: Any) -> Generation | None:
     """The generation matching ``lookup``, row-locked, with what the ledger holds for it (one
     statement). Call it inside a transaction, then :func:`apply_locked`."""
+    if set(lookup) == {"generation_id"}:  # unique: the hot path of every webhook and poll
+        found = statements.rows("locked-by-remote-id", Generation, _by_remote_id, **lookup)
+        if found is not None:
+            return found[0] if found else None
     locked = Generation.objects.select_for_update().filter(**lookup)
     return ledger.with_ledger(locked).first()
 
@@ -156,6 +161,26 @@ def locked_generation(**lookup: Any) -> Generation | None:
 def locked_generations(condition: Q) -> list[Generation]:
     """:func:`locked_generation` for every row matching ``condition``."""
     return list(ledger.with_ledger(Generation.objects.select_for_update().filter(condition)))
+
+
+def locked_sent_generations(pk: UUID | str, generation_id: UUID) -> list[Generation]:
+    """:func:`locked_generations` of our row ``pk`` and of any row already holding BabySea's
+    ``generation_id`` (one a sync inserted): what applying a create response locks."""
+    found = statements.rows("locked-sent", Generation, _sent, pk=pk, generation_id=generation_id)
+    if found is not None:
+        return found
+    return locked_generations(Q(pk=pk) | Q(generation_id=generation_id))
+
+
+def _by_remote_id(generation_id: UUID) -> QuerySet[Generation]:
+    return ledger.with_ledger(
+        Generation.objects.select_for_update().filter(generation_id=generation_id).order_by()
+    )
+
+
+def _sent(pk: UUID, generation_id: UUID) -> QuerySet[Generation]:
+    condition = Q(pk=pk) | Q(generation_id=generation_id)
+    return ledger.with_ledger(Generation.objects.select_for_update().filter(condition).order_by())
 
 
 def apply_locked(

@@ -55,7 +55,7 @@ from django_babysea.signals import generation_failed, generation_status_changed,
 
 from . import budget, dispatch
 from .connection import get_client
-from .events import apply_event, apply_locked, locked_generations, remote_generation_id
+from .events import apply_event, apply_locked, locked_sent_generations, remote_generation_id
 from .generations import refresh_generation
 from .ledger import forget_ledger
 from .merging import adopt_orphan
@@ -198,7 +198,7 @@ def _apply_answer(
     record = {"generation_status": "pending", **created.raw}
     with transaction.atomic():
         # One locked read: our row, a row a sync inserted for the same id, and their ledgers.
-        locked = locked_generations(Q(pk=pk) | Q(generation_id=remote_id))
+        locked = locked_sent_generations(pk, remote_id)
         row = next((each for each in locked if each.pk == pk), None)
         if row is None:
             raise Generation.DoesNotExist(f"Generation {pk} no longer exists.")

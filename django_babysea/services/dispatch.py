@@ -81,6 +81,14 @@ def _start(name: str, args: tuple[Any, ...]) -> None:
 _after_response = threading.local()
 
 
+def runs_inline_now() -> bool:
+    """Whether a job started in this thread, outside any transaction, would run here and now:
+    the inline backend, and no view asked for jobs to wait until its response is sent."""
+    if babysea_settings.JOB_BACKEND in ("celery", "tasks"):
+        return False
+    return getattr(_after_response, "jobs", None) is None
+
+
 def defer_until_response_sent() -> None:
     """Run the inline jobs this thread starts from now on only after the current response has
     been sent (on ``request_finished``), not at commit.

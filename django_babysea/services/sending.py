@@ -97,7 +97,9 @@ def unsent() -> Q:
     ) & (Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=expired))
 
 
-def send_generation(pk: UUID | str, claim: int | None = None) -> Generation:
+def send_generation(
+    pk: UUID | str, claim: int | None = None, *, claimed: Generation | None = None
+) -> Generation:
     """Send the generation ``pk`` to BabySea with its stored idempotency key.
 
     Idempotent: a row that already has BabySea's id is refreshed instead, a terminal row is
@@ -111,9 +113,13 @@ def send_generation(pk: UUID | str, claim: int | None = None) -> Generation:
     :func:`~django_babysea.services.generations.submit_generation`); when it is no longer the
     row's, the send claims the row as usual.
 
+    ``claimed`` is that row as its caller committed it a moment ago in this thread (see
+    :func:`~django_babysea.services.generations.submit`): trusted instead of read again.
+
     Call it outside a transaction: the claim must be committed before BabySea is called.
     """
-    claimed = _held(pk, claim) if claim is not None else None
+    if claimed is None and claim is not None:
+        claimed = _held(pk, claim)
     if claimed is None:
         claimed = _claim(pk)
     if claimed is None:

@@ -129,6 +129,7 @@ def test_owner_waits_for_a_worker_to_send(
 
     queued: list[tuple[str, tuple[Any, ...]]] = []
     monkeypatch.setattr(dispatch, "_start", lambda name, args: queued.append((name, args)))
+    monkeypatch.setattr(dispatch, "runs_inline_now", lambda: False)  # as with a worker
     real_pause = Command.pause
 
     def pause(self: Command) -> None:

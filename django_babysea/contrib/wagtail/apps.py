@@ -10,4 +10,8 @@ class BabySeaWagtailConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import checks  # registers the system checks
+
+        if checks.missing_apps():
+            return  # E014 says what is missing; the receivers would not import
         from .library import receivers  # noqa: F401  (imports outputs as they are stored)

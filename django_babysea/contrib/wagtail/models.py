@@ -89,14 +89,17 @@ class LibraryItem(models.Model):
     class Meta:
         verbose_name = _("library item")
         verbose_name_plural = _("library items")
-        constraints = [
+        constraints = (
             # One output becomes one image (or one media item) of a model, whatever the number
-            # of imports asked for it.
+            # of imports asked for it, concurrent ones included.
             models.UniqueConstraint(
                 fields=["output", "content_type"], name="babysea_wagtail_one_item_per_output"
             ),
-        ]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        )
+        # generation_for_image(): from a library item back to its generation.
+        indexes = (
+            models.Index(fields=["content_type", "object_id"], name="babysea_wagtail_item_idx"),
+        )
 
     def __str__(self) -> str:
         return f"{self.content_type.model} {self.object_id} from output {self.output_id}"

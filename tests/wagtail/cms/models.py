@@ -8,7 +8,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 
 
-class ArticlePage(Page):
+class ArticlePage(Page):  # type: ignore[misc]
     intro = models.TextField(blank=True)
     image = models.ForeignKey(
         "wagtailimages.Image",
@@ -18,4 +18,5 @@ class ArticlePage(Page):
         related_name="+",
     )
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("image")]
+    # A tuple, as Wagtail accepts any sequence of panels (and a class-level list is mutable).
+    content_panels = (*Page.content_panels, FieldPanel("intro"), FieldPanel("image"))

@@ -86,6 +86,11 @@ test-wagtail: $(VENV_WAGTAIL)/.installed $(VENV_WAGTAIL_LATEST)/.installed
 	$(VENV_WAGTAIL_LATEST)/bin/python -c "import wagtail, django; print('Wagtail', wagtail.__version__, 'Django', django.get_version())"
 	$(call WAGTAIL_TEST,$(VENV_WAGTAIL_LATEST))
 
+## The Wagtail example site (example_site.settings_wagtail) the same way, in the Wagtail venv:
+## pages with an article, the Wagtail admin at /cms/ and the editor login printed.
+demo-wagtail: $(VENV_WAGTAIL)/.installed
+	$(VENV_WAGTAIL)/bin/python example_project/demo.py --wagtail --port $(PORT) --sandbox-port $(SANDBOX_PORT) $(DEMO_ARGS)
+
 ## The same suite on PostgreSQL.
 test-postgres: $(INSTALLED)
 	BABYSEA_TEST_DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest
@@ -114,10 +119,11 @@ BENCH_ARGS ?=
 bench: $(INSTALLED)
 	BABYSEA_BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m benchmarks $(BENCH_ARGS)
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) $(VENV_WAGTAIL)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy django_babysea tests/core tests/celery
+	$(VENV_WAGTAIL)/bin/mypy --config-file tests/wagtail/mypy.ini django_babysea/contrib/wagtail
 
 docs: $(INSTALLED)
 	$(VENV)/bin/mkdocs build --strict --site-dir site

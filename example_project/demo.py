@@ -18,6 +18,9 @@
    keeps everything running until Ctrl-C, which stops every process it started.
 
 ``--once`` stops after step 6 (no worker, no user): the scripted run CI uses.
+``--wagtail`` runs the Wagtail example site instead (``example_site.settings_wagtail``, needs the
+``wagtail`` extra): the same steps, plus a home page with an article and the editor ``editor``
+(Wagtail's "Editors" group, not a superuser), whose login is printed with the Wagtail admin's URL.
 A port that is taken ends the demo at once with one line naming a free one.
 """
 
@@ -47,6 +50,8 @@ MEDIA_ROOT = HERE / "media"
 #: Where the copies go inside MEDIA_ROOT (the default ``BABYSEA["UPLOAD_TO"]`` prefix).
 COPIES = "babysea"
 DEMO_USER = "demo"
+WAGTAIL_SETTINGS = "example_site.settings_wagtail"
+WAGTAIL_EDITOR = "editor"  # made by ``manage.py cms_demo``
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 JOBS = [
@@ -125,6 +130,8 @@ def site_env(
         "DJANGO_SERVER_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
+    if options.wagtail:
+        env["DJANGO_SETTINGS_MODULE"] = WAGTAIL_SETTINGS
     env.pop("DATABASE_URL", None)  # the demo's own SQLite file, never a configured database
     return env
 
@@ -156,6 +163,11 @@ def parse() -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-worker", action="store_true", help="never start a Celery worker, even with Redis"
+    )
+    parser.add_argument(
+        "--wagtail",
+        action="store_true",
+        help="the Wagtail example site (settings_wagtail), with pages and an editor",
     )
     options = parser.parse_args()
     options.database = options.database.resolve()
@@ -200,7 +212,16 @@ def create_demo_user(env: dict[str, str]) -> str:
     return password
 
 
-def announce(site: str, sandbox_url: str, password: str, worker: str) -> None:
+def create_wagtail_editor(env: dict[str, str]) -> str:
+    """The Wagtail demo's pages and its editor (not a superuser) with a new random password."""
+    password = secrets.token_urlsafe(9)
+    manage("cms_demo", "--password", password, env=env, quiet=True)
+    return password
+
+
+def announce(
+    site: str, sandbox_url: str, password: str, worker: str, editor_password: str | None = None
+) -> None:
     rows = [
         ("gallery", f"{site}/"),
         ("generate", f"{site}/generate/"),
@@ -210,6 +231,17 @@ def announce(site: str, sandbox_url: str, password: str, worker: str) -> None:
         ("sandbox", sandbox_url),
         ("worker", worker),
     ]
+    if editor_password is not None:
+        rows[0:2] = [
+            ("site", f"{site}/ (Wagtail pages)"),
+            ("gallery", f"{site}/gallery/"),
+            ("generate", f"{site}/gallery/generate/"),
+        ]
+        rows[3:3] = [
+            ("wagtail", f"{site}/cms/"),
+            ("editor", f"{WAGTAIL_EDITOR} / {editor_password}"),
+            ("article", f"{site}/cms/pages/ (open the article, then its image: Generate tab)"),
+        ]
     print("\nThe example site is running; Ctrl-C stops it.")
     for name, value in rows:
         print(f"  {name:<9} {value}")
@@ -229,6 +261,7 @@ def run(options: argparse.Namespace, children: Children) -> int:
         print(f"sandbox: {sandbox.url} (demo key {sandbox.api_key[:9]}...)")
         print(f"database: {options.database} (new), media: {options.media_root}")
         manage("migrate", "--verbosity", "0", env=env)
+        editor = create_wagtail_editor(env) if options.wagtail else None
         worker = "not started (--once)" if options.once else start_worker(children, env, options)
         print(f"worker: {worker}", flush=True)
         server = children.start(
@@ -245,7 +278,7 @@ def run(options: argparse.Namespace, children: Children) -> int:
         print(f"\nwebhook deliveries to the site: {len(deliveries)}, answered {codes}")
         if options.once:
             return 0
-        announce(site, sandbox.url, create_demo_user(env), worker)
+        announce(site, sandbox.url, create_demo_user(env), worker, editor)
         stopped = children.wait_for_any()
         raise DemoError(f"demo stopped: the {stopped} exited; everything else was stopped too")
 

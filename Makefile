@@ -65,7 +65,7 @@ test-latest: $(VENV_LATEST)/.installed
 VENV_WAGTAIL ?= .venv-wagtail
 VENV_WAGTAIL_LATEST ?= .venv-wagtail-latest
 WAGTAIL_LTS ?= wagtail>=7.4,<7.5
-WAGTAIL_TEST := BABYSEA_TEST_WAGTAIL=1 $(1)/bin/python -m pytest tests/wagtail --ds tests.wagtail.settings
+WAGTAIL_TEST = BABYSEA_TEST_WAGTAIL=1 $(1)/bin/python -m pytest tests/wagtail --ds tests.wagtail.settings
 
 $(VENV_WAGTAIL)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV_WAGTAIL)

@@ -207,6 +207,14 @@ def cost_of(model_identifier: str, fields: Mapping[str, Any]) -> Decimal:
     return _round3(cost)
 
 
+def budgeted_cost(owner: Any, model_identifier: str, fields: Mapping[str, Any]) -> Decimal | None:
+    """:func:`cost_of` when ``owner``'s submissions are held to ``USER_DAILY_BUDGET``, else
+    None (nothing to reserve). It may ask BabySea: call it before any transaction."""
+    if owner is None or babysea_settings.USER_DAILY_BUDGET is None:
+        return None
+    return cost_of(model_identifier, fields)
+
+
 # -- reserve, settle, release -------------------------------------------------------------------
 
 

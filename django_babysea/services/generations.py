@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final, NamedTuple, cast
 from uuid import UUID
 
@@ -26,7 +27,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from django_babysea.client import Estimate, NotCancelableError
-from django_babysea.conf import babysea_settings
 from django_babysea.models import Generation, GenerationKind, GenerationStatus
 
 from . import budget, dispatch, outputs
@@ -175,20 +175,25 @@ def submit(
     *,
     owner: AbstractBaseUser | None = None,
     idempotency_key: str | None = None,
+    priced: Decimal | None = None,
     **fields: Any,
 ) -> Submission:
     """:func:`submit_generation`, also telling whether this call created the row.
 
     ``created`` comes from the INSERT itself, not from the look-up before it: of concurrent
     calls with one ``idempotency_key``, exactly one is told it created the row.
+
+    ``priced`` is :func:`~django_babysea.services.budget.budgeted_cost` computed by a caller
+    that submits inside its own transaction, so that no estimate request is made within it.
     """
     if idempotency_key is not None:
         existing = Generation.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return Submission(existing, False)
     # Priced before the transaction: the cost may come from BabySea's estimate.
-    budgeted = owner is not None and babysea_settings.USER_DAILY_BUDGET is not None
-    cost = budget.cost_of(check_model_identifier(model_identifier), fields) if budgeted else None
+    cost = priced
+    if cost is None:
+        cost = budget.budgeted_cost(owner, check_model_identifier(model_identifier), fields)
     # The row is stored already claimed for its first send (attempt 1), and that send is told
     # so: one commit before BabySea's create call instead of an insert and a claim.
     claim = {"send_attempts": 1, "send_claimed_at": timezone.now(), "cost_reserved": cost}

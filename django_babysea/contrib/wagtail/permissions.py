@@ -10,12 +10,25 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from wagtail.images.permissions import permission_policy as image_policy
+from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from django_babysea.policy import get_policy
 
-__all__ = ["can_generate", "collections_for", "default_collection"]
+__all__ = ["can_generate", "collections_for", "default_collection", "image_permission_policy"]
+
+
+def image_permission_policy() -> Any:
+    """Wagtail's permission policy of the image model, looked up when asked (it follows
+    ``WAGTAILIMAGES_IMAGE_MODEL``): Wagtail 8 keeps it in a registry and deprecates the module
+    attribute that Wagtail 7.4 sets once its app is ready."""
+    try:
+        from wagtail.permissions import policy_registry
+    except ImportError:  # Wagtail 7.4
+        from wagtail.images import permissions
+
+        return permissions.permission_policy
+    return policy_registry.get_by_type(get_image_model())
 
 
 def collections_for(user: Any) -> QuerySet[Collection]:
@@ -23,7 +36,7 @@ def collections_for(user: Any) -> QuerySet[Collection]:
     order: the root first when it is one of them."""
     if user is None or not user.is_authenticated:
         return cast("QuerySet[Collection]", Collection.objects.none())
-    collections = image_policy.collections_user_has_permission_for(user, "add")
+    collections = image_permission_policy().collections_user_has_permission_for(user, "add")
     return cast("QuerySet[Collection]", collections.order_by("path"))
 
 

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from wagtail.images.permissions import permission_policy as image_policy
 from wagtail.models import Collection, GroupCollectionPermission
 
 from django_babysea.models import Generation
@@ -52,7 +51,7 @@ def catalog(sandbox: Sandbox) -> Sandbox:
 
 def grant(group: Group, collection: Collection, *codenames: str) -> None:
     # Wagtail keeps image permissions on wagtailimages.Image, whatever the image model.
-    content_type = ContentType.objects.get_for_model(image_policy.auth_model)
+    content_type = ContentType.objects.get_by_natural_key("wagtailimages", "image")
     for codename in codenames:
         permission = Permission.objects.get(content_type=content_type, codename=codename)
         GroupCollectionPermission.objects.create(

@@ -24,7 +24,7 @@ from django_babysea.client import BabySeaError
 from django_babysea.contrib.wagtail.models import LibraryTarget
 from django_babysea.contrib.wagtail.permissions import can_generate, default_collection
 from django_babysea.models import Generation
-from django_babysea.services import catalog_is_fresh, load_catalog, validate_request
+from django_babysea.services import budget, catalog_is_fresh, load_catalog, validate_request
 from django_babysea.services.generations import Submission, submit
 
 __all__ = [
@@ -145,13 +145,19 @@ def submit_to_library(
         load_catalog()  # validation reads the cached catalog; a remote call, so before any write
     cleaned = validate_request(model_identifier, fields)
     prompt = str(cleaned.get("generation_prompt", ""))
+    # Priced before our transaction: the price may be BabySea's estimate, a remote call.
+    priced = budget.budgeted_cost(user, model_identifier, cleaned)
     # One transaction: the generation, its budget reservation, its target and the audit-log
     # entry commit together, and the send (queued on commit) only starts once they have.
     stored = False
     try:
         with transaction.atomic():
             submission = submit(
-                model_identifier, owner=user, idempotency_key=idempotency_key, **cleaned
+                model_identifier,
+                owner=user,
+                idempotency_key=idempotency_key,
+                priced=priced,
+                **cleaned,
             )
             if not submission.created:
                 return submission

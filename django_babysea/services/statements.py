@@ -4,12 +4,15 @@ Every webhook delivery and every create response takes the generation's row lock
 that also brings what the ledger holds for it (three correlated subqueries). Building that
 queryset and compiling it took most of a delivery's CPU time, several times the database's
 own work; its SQL never changes, only the ids in it do. So it is compiled once with marker
-ids, and each call substitutes the real ids for the markers and runs it as a raw query, which
-still turns columns into model instances through the fields' own converters.
+ids, and each call substitutes the real ids for the markers. The first run in a thread goes
+through ``raw()``, which also tells how its columns map to fields and which converters they
+need; later runs reuse that map and build the instances the same way (``Model.from_db`` after
+the fields' own converters).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from django.db.models import Model, QuerySet
 
 _M = TypeVar("_M", bound=Model)
 
-__all__ = ["rows"]
+__all__ = ["raw_rows", "rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,20 @@ class _Compiled:
     slots: tuple[tuple[int, str, bool], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """How the columns of a compiled statement become instances (as ``RawModelIterable``)."""
+
+    names: list[str]
+    positions: list[int]
+    annotations: list[tuple[str, int]]
+    #: Position -> the converters of its column, and the column: bound to this thread's
+    #: connection, hence one reader per thread.
+    converters: dict[int, tuple[list[Any], Any]]
+
+
 _compiled: Final[dict[tuple[str, str], _Compiled]] = {}
+_readers = threading.local()
 
 
 def _compile(build: Callable[..., QuerySet[Any]], names: tuple[str, ...], using: str) -> _Compiled:
@@ -72,4 +88,54 @@ def rows(
     params = list(compiled.params)
     for position, name, native in compiled.slots:
         params[position] = values[name] if native else values[name].hex
-    return list(model._default_manager.db_manager(using).raw(compiled.sql, params))
+    return raw_rows(key, model, compiled.sql, params, using=using)
+
+
+def raw_rows(
+    key: str, model: type[_M], sql: str, params: list[Any], *, using: str | None = None
+) -> list[_M]:
+    """``model.objects.raw(sql, params)`` as a list, for an ``sql`` that is the same on every
+    call with this ``key`` (and database): its columns' map to fields is worked out once per
+    thread."""
+    using = using or router.db_for_write(model)
+    cache_key = (f"{using}:{connections[using].vendor}", key)
+    readers: dict[tuple[str, str], _Reader] = _readers.__dict__.setdefault("readers", {})
+    reader = readers.get(cache_key)
+    if reader is None:
+        raw = model._default_manager.db_manager(using).raw(sql, params)
+        found = list(raw)
+        readers[cache_key] = _reader(raw, using)
+        return found
+    return _read(model, using, reader, sql, params)
+
+
+def _reader(raw: Any, using: str) -> _Reader:
+    # ``raw`` is a RawQuerySet that has run: the same steps as RawModelIterable.__iter__.
+    names, positions, annotations = raw.resolve_model_init_order()
+    fields = [raw.model_fields.get(column) for column in raw.columns]
+    # None for an annotation column: no converter (as in RawModelIterable).
+    columns: list[Any] = [
+        field.get_col(field.model._meta.db_table) if field else None for field in fields
+    ]
+    connection = connections[using]
+    compiler = connection.ops.compiler("SQLCompiler")(raw.query, connection, using)
+    return _Reader(names, positions, annotations, compiler.get_converters(columns))
+
+
+def _read(model: type[_M], using: str, reader: _Reader, sql: str, params: list[Any]) -> list[_M]:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    found = []
+    for row in map(list, fetched):
+        for position, (converters, column) in reader.converters.items():
+            value = row[position]
+            for convert in converters:
+                value = convert(value, column, connection)
+            row[position] = value
+        instance = model.from_db(using, reader.names, [row[at] for at in reader.positions])
+        for name, at in reader.annotations:
+            setattr(instance, name, row[at])
+        found.append(instance)
+    return found

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from django_babysea.models import DeliveryState, Generation, WebhookDelivery
 
-from . import dispatch
+from . import dispatch, statements
 from .events import apply_event, remote_generation_id
 from .ledger import record_low_balance
 from .payloads import GENERATION_EVENTS, LOW_BALANCE_EVENT, TEST_EVENT, decode_body, payload_problem
@@ -195,8 +195,8 @@ def _upsert(
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
     sql += f" ON CONFLICT ({quote('delivery_id')}) DO UPDATE SET {', '.join(updates)}"
     sql += f" RETURNING {returned}"
-    # raw() turns the returned columns into a model instance with the backend's converters.
-    [stored] = WebhookDelivery.objects.raw(sql, params)
+    # Rows as raw() makes them (the backend's converters), the column map kept per thread.
+    [stored] = statements.raw_rows(f"delivery-upsert:{failed}", WebhookDelivery, sql, params)
     return stored
 
 

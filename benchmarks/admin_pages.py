@@ -20,147 +20,23 @@ the end, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import random
 import signal
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 import django_babysea
+from benchmarks.admin_rows import DAYS, insert_rows
+from benchmarks.database import ENV, BenchmarkError, OwnDatabase, database_url, positive_int
 
 DEFAULT_GENERATIONS: Final = 100_000
 DEFAULT_NAME: Final = "babysea_bench"
-BATCH: Final = 5_000
-DAYS: Final = 90
-ENV: Final = ("BABYSEA_BENCH_DATABASE_URL", "BABYSEA_TEST_DATABASE_URL")
 BASELINE: Final = 'list(Generation.objects.order_by("-created_at")[:100])'
-MODELS: Final = (
-    ("bfl/flux-schnell", "image", "0.003"),
-    ("bfl/flux-1.1-pro", "image", "0.040"),
-    ("openai/gpt-image-1", "image", "0.042"),
-    ("google/imagen-4", "image", "0.040"),
-    ("recraft/recraft-v3", "image", "0.040"),
-    ("ideogram/ideogram-v3", "image", "0.060"),
-    ("google/veo-2", "video", "2.500"),
-    ("kwaivgi/kling-v2.1", "video", "1.400"),
-    ("minimax/hailuo-02", "video", "0.450"),
-    ("runway/gen4-turbo", "video", "0.250"),
-)
-#: Status weights of a site in steady use: mostly successes, a few failures and cancels.
-STATUSES: Final = (
-    ("succeeded", 80),
-    ("failed", 8),
-    ("canceled", 4),
-    ("processing", 3),
-    ("pending", 3),
-    ("created", 2),
-)
-ERROR_CODES: Final = ("BSE4003", "BSE4001", "BSE4002", "BSE3001", "BSE4005")
-
-
-class BenchmarkError(Exception):
-    """Something broke: the figures would mean nothing."""
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-# -- the database -------------------------------------------------------------------------------
-
-
-def database_url(given: str | None) -> str:
-    """``--database-url``, else the benchmark's or the tests' variable with the database name
-    replaced by ``babysea_bench`` (the tests' own database is never touched)."""
-    if given:
-        return given
-    for name in ENV:
-        value = os.environ.get(name)
-        if value:
-            if name == ENV[0]:
-                return value
-            parts = urlsplit(value)
-            return urlunsplit(parts._replace(path=f"/{DEFAULT_NAME}"))
-    raise BenchmarkError(
-        f"no database: pass --database-url postgres://USER@HOST:PORT/babysea_bench or set {ENV[0]}"
-    )
-
-
-class OwnDatabase:
-    """A database this run creates (refusing one that exists) and drops at the end."""
-
-    def __init__(self, url: str) -> None:
-        import dj_database_url
-
-        self.config: dict[str, Any] = dict(dj_database_url.parse(url))
-        self.vendor = "sqlite" if "sqlite" in self.config["ENGINE"] else "postgresql"
-        self.name = str(self.config["NAME"])
-        self.created = False
-
-    def describe(self) -> str:
-        return f"{self.vendor} database {self.name}"
-
-    def _admin_connection(self) -> Any:
-        import psycopg
-
-        return psycopg.connect(
-            host=self.config.get("HOST") or None,
-            port=self.config.get("PORT") or None,
-            user=self.config.get("USER") or None,
-            password=self.config.get("PASSWORD") or None,
-            dbname="postgres",
-            autocommit=True,
-        )
-
-    def create(self) -> None:
-        if self.vendor == "sqlite":
-            if self.name in ("", ":memory:") or Path(self.name).exists():
-                raise BenchmarkError(f"give a new SQLite file, not {self.name!r}")
-            self.created = True
-            return
-        with self._admin_connection() as admin:
-            exists = admin.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.name,)
-            ).fetchone()
-            if exists:
-                raise BenchmarkError(
-                    f"database {self.name} exists; drop it or name another in the URL"
-                )
-            admin.execute(f'CREATE DATABASE "{self.name}"')
-        self.created = True
-
-    def drop(self) -> None:
-        if not self.created:
-            return
-        from django.db import connections
-
-        connections.close_all()
-        if self.vendor == "sqlite":
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(self.name + suffix).unlink()
-        else:
-            with self._admin_connection() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-        self.created = False
-
-
 # -- Django -------------------------------------------------------------------------------------
 
 urlpatterns: list[Any] = []
@@ -227,145 +103,6 @@ def configure_django(
     if api:
         urlpatterns.append(path("babysea/", include("django_babysea.urls")))
     call_command("migrate", verbosity=0)
-
-
-# -- rows ---------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def explicit_timestamps() -> Iterator[None]:
-    """Let bulk_create keep the timestamps given (spread over days) instead of now."""
-    from django_babysea.models import CreditEvent, Generation, GenerationOutput
-
-    fields = [
-        f
-        for model in (Generation, CreditEvent, GenerationOutput)
-        for f in model._meta.concrete_fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
-
-
-@dataclass
-class Counts:
-    generations: int = 0
-    ledger: int = 0
-    outputs: int = 0
-
-
-def insert_rows(total: int, seed: int = 1) -> Counts:
-    from django.utils import timezone
-
-    counts = Counts()
-    rng = random.Random(seed)
-    now = timezone.now()
-    with explicit_timestamps():
-        for start in range(0, total, BATCH):
-            _insert_batch(rng, now, min(BATCH, total - start), counts)
-    analyze()
-    return counts
-
-
-def analyze() -> None:
-    """Give the planner statistics, as a database in use has (autovacuum may lag a bulk load)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
-def _insert_batch(rng: random.Random, now: Any, size: int, counts: Counts) -> None:
-    import uuid
-
-    from django_babysea.models import CreditEvent, Generation, GenerationOutput
-
-    statuses = [s for s, _ in STATUSES]
-    weights = [w for _, w in STATUSES]
-    generations, events, outputs = [], [], []
-    for _ in range(size):
-        model, kind, price = rng.choice(MODELS)
-        status = rng.choices(statuses, weights)[0]
-        created = now - timedelta(seconds=rng.uniform(0, DAYS * 86400))
-        if status in ("pending", "processing", "created"):
-            created = now - timedelta(seconds=rng.uniform(0, 3600))
-        pk = uuid.UUID(int=rng.getrandbits(128), version=4)
-        cost = Decimal(price)
-        failed = status == "failed"
-        generation = Generation(
-            id=pk,
-            generation_id=None
-            if status == "created"
-            else uuid.UUID(int=rng.getrandbits(128), version=4),
-            kind=kind,
-            model_identifier=model,
-            prompt="A harbor seal pup asleep on a snowy ice floe",
-            request={"generation_prompt": "A harbor seal pup asleep on a snowy ice floe"},
-            status=status,
-            provider_used=model.split("/")[0] if status == "succeeded" else "",
-            error_code=rng.choice(ERROR_CODES) if failed else "",
-            error_message="Every provider of the chain failed" if failed else "",
-            cost_reserved=cost,
-            cost_charged=cost if status == "succeeded" else None,
-            idempotency_key=f"django-babysea:{pk}",
-            created_at=created,
-            updated_at=created,
-        )
-        generations.append(generation)
-        if status == "created":
-            continue
-        events.append(_event("reserve", cost, generation, created))
-        if status == "succeeded":
-            settled = created + timedelta(seconds=20)
-            events.append(_event("charge", cost, generation, settled))
-            outputs.append(_output(rng, generation, now, settled))
-        elif status in ("failed", "canceled"):
-            events.append(_event("refund", cost, generation, created + timedelta(seconds=20)))
-    Generation.objects.bulk_create(generations)
-    CreditEvent.objects.bulk_create(events)
-    GenerationOutput.objects.bulk_create(outputs)
-    counts.generations += len(generations)
-    counts.ledger += len(events)
-    counts.outputs += len(outputs)
-
-
-def _event(kind: str, amount: Decimal, generation: Any, when: Any) -> Any:
-    from django_babysea.models import CreditEvent
-
-    return CreditEvent(
-        kind=kind, amount=amount, generation=generation, source="webhook", created_at=when
-    )
-
-
-def _output(rng: random.Random, generation: Any, now: Any, when: Any) -> Any:
-    from django_babysea.models import GenerationOutput
-
-    expires = when + timedelta(days=1)
-    # Copies made long ago are stored; the last day's may still wait, fail or be under way.
-    state = (
-        "stored" if expires < now else rng.choice(["stored"] * 7 + ["pending", "failed", "copying"])
-    )
-    ext = "mp4" if generation.kind == "video" else "png"
-    return GenerationOutput(
-        generation=generation,
-        index=0,
-        source_url=f"https://cdn.us.babysea.ai/{generation.generation_id}/output-0.{ext}",
-        state=state,
-        storage="default",
-        name=f"babysea/{generation.id}/0.{ext}" if state == "stored" else "",
-        size=rng.randint(200_000, 40_000_000) if state == "stored" else None,
-        content_type=f"video/{ext}" if ext == "mp4" else "image/png",
-        remote_expires_at=expires,
-        stored_at=when if state == "stored" else None,
-        created_at=when,
-        updated_at=when,
-    )
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -513,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     database: OwnDatabase | None = None
     sandbox: Any = None
     try:
-        database = OwnDatabase(database_url(options.database_url))
+        database = OwnDatabase(database_url(options.database_url, DEFAULT_NAME))
         say(
             f"admin_pages: {options.generations} generations, {database.describe()}, "
             f"{options.repeat} timed runs each"

@@ -14,7 +14,7 @@ import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
-from benchmarks.webhook_ingest import DATABASE_ENV, _urls, django_settings
+from benchmarks.ingest_site import DATABASE_ENV, _urls, django_settings
 
 settings.configure(**django_settings(json.loads(os.environ[DATABASE_ENV]), __name__))
 django.setup()

@@ -1,7 +1,7 @@
 """Many generations at once: resend the unsent, poll the unfinished, sync the whole account.
 
-Each works row by row, one short transaction per row, and calls BabySea outside any
-transaction.
+Resend and poll work row by row, one short transaction per row; the sync one transaction per
+page of BabySea's list. Each calls BabySea outside any transaction.
 """
 
 from __future__ import annotations
@@ -9,22 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from django_babysea.client import BabySeaError, NotFoundError
-from django_babysea.client import Generation as RemoteGeneration
-from django_babysea.models import Generation, GenerationKind, GenerationStatus
+from django_babysea.models import DeliveryState, Generation, GenerationStatus, WebhookDelivery
 
 from . import dispatch
 from .connection import get_client
-from .events import apply_event, remote_generation_id
-from .generations import FIELD_PREFIX, refresh_generation
+from .generations import refresh_generation
 from .sending import claim_ttl, is_retryable, send_generation, unsent
+from .syncing import apply_page
 from .validation import check_limit
 from .webhooks import process_deferred
 
@@ -41,28 +38,6 @@ logger = logging.getLogger("django_babysea.services.generations")
 
 #: Called as ``progress(done, total)``; ``total`` is None when not known in advance.
 Progress = Callable[[int, int | None], None]
-
-#: Keys of a remote record that BabySea fills in; everything else ``generation_*`` was sent.
-REMOTE_ONLY_FIELDS: Final = frozenset(
-    {
-        "generation_id",
-        "generation_status",
-        "generation_initialized",
-        "generation_provider_order",
-        "generation_provider_used",
-        "generation_prediction_id",
-        "generation_output_file",
-        "generation_created_at",
-        "generation_started_at",
-        "generation_completed_at",
-        "generation_metrics_total_time",
-        "generation_metrics_predict_time",
-        "generation_audio_mode",
-        "generation_error",
-        "generation_error_code",
-        "generation_removed",
-    }
-)
 
 dispatch.register("poll_generations", f"{__name__}.poll_generations")
 dispatch.register("resend_generations", f"{__name__}.resend_generations")
@@ -167,73 +142,41 @@ def sync_generations(*, progress: Progress | None = None) -> tuple[int, int]:
     that were waiting for them are processed. Returns ``(created, updated)``: new rows, and
     known rows whose status or removal changed.
 
+    Each page is applied in one transaction of a few statements (:func:`.syncing.apply_page`);
+    the next page is fetched after it commits, never inside it.
+
     A generation this site sent but whose create answer was lost gets a row of its own here
     too (BabySea's list does not carry the idempotency key); the resend of the local row takes
     it over (see :mod:`.merging`), so one row ends up holding it."""
     client = get_client()
     created = updated = seen = 0
-    total: int | None = None
     offset: int | None = 0
     while offset is not None:
         page = client.list_generations(limit=100, offset=offset)
-        total = page.total
-        for record in page.generations:
-            was_created, was_updated = _sync_one(record)
-            created += was_created
-            updated += was_updated
+        applied = apply_page(page.generations)
+        created += applied.created
+        updated += applied.updated
+        _process_waiting(applied.new_ids)
+        for _record in page.generations:
             seen += 1
             if progress is not None:
-                progress(seen, total)
+                progress(seen, page.total)
         offset = offset + len(page.generations)
         if not page.generations or offset >= page.total:
             offset = None
     return created, updated
 
 
-def _sync_one(record: RemoteGeneration) -> tuple[bool, bool]:
-    remote_id = remote_generation_id(record.raw)
-    if remote_id is None:
-        return False, False
-    before = (
-        Generation.objects.filter(generation_id=remote_id).values_list("status", "removed").first()
+def _process_waiting(new_ids: list[UUID]) -> None:
+    """Apply the webhook deliveries that arrived before their generation's row: one query finds
+    which of the page's new generations have any."""
+    if not new_ids:
+        return
+    waiting = (
+        WebhookDelivery.objects.filter(generation_id__in=new_ids, state=DeliveryState.DEFERRED)
+        .values_list("generation_id", flat=True)
+        .distinct()
     )
-    if before is None:
-        if _create_from_remote(record, remote_id):
-            apply_event(record.raw, source="sync")
-            process_deferred(remote_id)
-            return True, False
-        before = (GenerationStatus.CREATED.value, False)
-    generation = apply_event(record.raw, source="sync")
-    if generation is None:
-        return False, False
-    return False, (generation.status, generation.removed) != tuple(before)
-
-
-def _create_from_remote(record: RemoteGeneration, remote_id: UUID) -> bool:
-    """Insert a row for a generation made elsewhere; False when another sync inserted it."""
-    raw = record.raw
-    request = {
-        key: value
-        for key, value in raw.items()
-        if key.startswith(FIELD_PREFIX) and key not in REMOTE_ONLY_FIELDS and value is not None
-    }
-    try:
-        with transaction.atomic():
-            Generation.objects.create(
-                generation_id=remote_id,
-                kind=_remote_kind(record),
-                model_identifier=record.model_identifier,
-                prompt=record.generation_prompt or "",
-                request=request,
-            )
-    except IntegrityError:
-        if Generation.objects.filter(generation_id=remote_id).exists():
-            return False
-        raise
-    return True
-
-
-def _remote_kind(record: RemoteGeneration) -> GenerationKind:
-    if record.generation_output_format == "mp4" or record.generation_duration is not None:
-        return GenerationKind.VIDEO
-    return GenerationKind.IMAGE
+    for generation_id in list(waiting):
+        if generation_id is not None:
+            process_deferred(generation_id)

@@ -33,6 +33,8 @@ from django_babysea.signals import (
 from . import ledger, outputs, statements
 
 __all__ = [
+    "advance",
+    "announce",
     "apply_event",
     "apply_locked",
     "locked_generation",
@@ -196,6 +198,21 @@ def apply_locked(
     # The row lock serializes every source for one generation (two webhook deliveries, a
     # poll, the create response), so the status comparison and the ledger checks below
     # always see the latest committed row.
+    old, new, current = advance(generation, remote)
+    _record_credits(generation, remote, current=current, source=source)
+    generation.save(update_fields=[*SAVED_FIELDS, *also_save])
+    outputs.record_outputs(generation)
+    if new != old:
+        announce(generation, old, new, source)
+    return generation
+
+
+def advance(
+    generation: Generation, remote: Mapping[str, Any]
+) -> tuple[GenerationStatus, GenerationStatus, bool]:
+    """Move ``generation`` (in memory, nothing saved) as the record ``remote`` says: the
+    status only forwards, fields merged, transition times stamped. Returns the old and new
+    status, and whether the record reports the current one (its outcome fields then win)."""
     old = GenerationStatus(generation.status)
     reported = reported_status(remote)
     # A record with our generation_id means BabySea accepted it: at least pending.
@@ -204,12 +221,7 @@ def apply_locked(
     _merge_fields(generation, remote, current=current)
     _stamp_transition(generation, old, new)
     generation.status = new
-    _record_credits(generation, remote, current=current, source=source)
-    generation.save(update_fields=[*SAVED_FIELDS, *also_save])
-    outputs.record_outputs(generation)
-    if new != old:
-        _announce(generation, old, new, source)
-    return generation
+    return old, new, current
 
 
 def _merge_fields(generation: Generation, remote: Mapping[str, Any], *, current: bool) -> None:
@@ -268,7 +280,7 @@ def _record_credits(
         generation.cost_charged = event.amount if kind == CreditEventKind.CHARGE else Decimal(0)
 
 
-def _announce(
+def announce(
     generation: Generation, old: GenerationStatus, new: GenerationStatus, source: str
 ) -> None:
     if old == GenerationStatus.CREATED:

@@ -40,15 +40,7 @@ from django_babysea.models import (
 from django_babysea.signals import credit_event_recorded, send_on_commit
 
 from . import dispatch, ledger
-from .events import (
-    _announce,
-    _merge_fields,
-    _stamp_transition,
-    apply_event,
-    apply_locked,
-    remote_generation_id,
-    reported_status,
-)
+from .events import advance, announce, apply_event, apply_locked, remote_generation_id
 from .generations import FIELD_PREFIX
 from .outputs import REMOVED
 
@@ -175,7 +167,7 @@ def _insert(planned: list[_NewRow]) -> tuple[set[UUID], list[RemoteGeneration]]:
         new.row._state.adding = False
         for event in new.credits:
             send_on_commit(credit_event_recorded, CreditEvent, event=event, generation=new.row)
-        _announce(new.row, CREATED, GenerationStatus(new.row.status), SOURCE)
+        announce(new.row, CREATED, GenerationStatus(new.row.status), SOURCE)
         if new.outputs and not new.row.removed:
             dispatch.run_later("copy_outputs", str(new.row.pk))
     lost = [new.record for new in planned if new.row.pk not in ours]
@@ -199,12 +191,9 @@ def _plan(remote_id: UUID, record: RemoteGeneration) -> _NewRow:
         request=request,
     )
     row.idempotency_key = f"django-babysea:{row.pk}"  # what Generation.save() fills in
-    reported = reported_status(raw)
-    new = CREATED.advance(reported or GenerationStatus.PENDING)
-    _merge_fields(row, raw, current=reported == new)
-    _stamp_transition(row, CREATED, new)
-    row.status = new
-    credits = _credits(row, raw, current=reported == new)
+    row.status = CREATED
+    _, _, current = advance(row, raw)
+    credits = _credits(row, raw, current=current)
     return _NewRow(record, row, credits, _outputs(row))
 
 

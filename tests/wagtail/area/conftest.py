@@ -29,25 +29,9 @@ from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_catalog, refresh_generation
 from django_babysea.services.dashboard import forget_remote_status
 from tests.outputs.conftest import configure, media
-from tests.wagtail.browser.conftest import (
-    browser,
-    live_site,
-    page,
-    screenshot,
-    screenshot_dir,
-    site_sandbox,
-)
+from tests.wagtail.browser.conftest import page, screenshot
 
-__all__ = [
-    "browser",
-    "configure",
-    "live_site",
-    "media",
-    "page",
-    "screenshot",
-    "screenshot_dir",
-    "site_sandbox",
-]
+__all__ = ["configure", "media", "page", "screenshot"]
 
 MODEL = "bfl/flux-schnell"
 REFINE_MODEL = "bfl/flux-1.1-pro"

@@ -13,14 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test import override_settings
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    DOCS_SCREENSHOTS,
-    TIMEOUT_MS,
-    browser,
-    live_site,
-    screenshot_dir,
-    site_sandbox,
-)
+from tests.browser.conftest import DOCS_SCREENSHOTS, TIMEOUT_MS
 from tests.live import LiveSite
 from tests.wagtail.chooser.conftest import make_editor
 
@@ -30,24 +23,9 @@ if TYPE_CHECKING:
 PASSWORD = "pw"  # make_editor's
 
 
-@pytest.fixture(scope="session", autouse=True)
-def migrated_data(django_db_setup: None, django_db_blocker: Any) -> str:
-    """What Wagtail's migrations stored (the Editors group, the root collection, the home
-    page), as serialized when the test database was made. Taken before Playwright starts: its
-    event loop gives the test thread another connection object, one that does not carry it,
-    so the serialized rollback of the tests cannot restore it after an earlier test's flush."""
-    from django.db import connection
-
-    return str(getattr(connection, "_test_serialized_contents", ""))
-
-
 @pytest.fixture
-def editor(transactional_db: None, migrated_data: str) -> Iterator[Any]:
-    from django.contrib.auth.models import Group
-    from django.db import connection
-
-    if migrated_data and not Group.objects.filter(name="Editors").exists():
-        connection.creation.deserialize_db_from_string(migrated_data)
+def editor(transactional_db: None) -> Iterator[Any]:
+    # The migrated data (the Editors group) is there: tests/wagtail/conftest.py.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield make_editor(publish=True)
 
@@ -64,7 +42,7 @@ def log_in(page: Page, site: LiveSite, username: str) -> None:
 
 
 @pytest.fixture
-def page(browser: Browser, live_site: LiveSite, editor: Any) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser, live_site: LiveSite, editor: Any) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 1200})
     context.set_default_timeout(TIMEOUT_MS)
     try:
@@ -77,7 +55,7 @@ def page(browser: Browser, live_site: LiveSite, editor: Any) -> Iterator[Page]: 
 
 
 @pytest.fixture
-def screenshot(page: Page, screenshot_dir: Path) -> Callable[..., Path]:  # noqa: F811
+def screenshot(page: Page, screenshot_dir: Path) -> Callable[..., Path]:
     """``screenshot(name)``: ``<name>.png`` in the run's screenshots, and in
     ``docs/screenshots/`` when ``BABYSEA_SCREENSHOTS`` is set."""
 

@@ -14,11 +14,10 @@ from wagtail.models import Collection, GroupCollectionPermission
 from django_babysea.models import Generation
 from django_babysea.sandbox import Sandbox
 from django_babysea.services import refresh_catalog, refresh_generation
-from tests.browser.conftest import browser, live_site, screenshot_dir
 from tests.outputs.conftest import configure, media, sandbox
 
-# Fixtures shared with tests/outputs (sandbox, storage) and tests/browser (Chromium, live server).
-__all__ = ["browser", "configure", "live_site", "media", "sandbox", "screenshot_dir"]
+# Fixtures shared with tests/outputs (sandbox, storage); the browser's are in tests/wagtail.
+__all__ = ["configure", "media", "sandbox"]
 
 IMAGE_MODEL = "bfl/flux-schnell"
 VIDEO_MODEL = "google/veo-2"

@@ -34,6 +34,33 @@ def bare_view(request: Any) -> Any:
     return JsonResponse({"ok": True})
 
 
+def floor_view(request: Any) -> Any:
+    """The receiver's database work alone: its three statements (insert the delivery, lock the
+    generation, update it) in one transaction of raw SQL; no signature, no validation, no ORM.
+    What the receiver could reach if its Python cost nothing."""
+    from django.db import connection, transaction
+    from django.http import JsonResponse
+    from django.utils import timezone
+
+    body = request.body.decode()
+    remote = uuid.UUID(json.loads(body)["webhook_data"]["generation_id"])
+    # UUID columns: native on PostgreSQL, 32 hex characters on SQLite (as Django stores them).
+    key = str(remote) if connection.vendor == "postgresql" else remote.hex
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    table = "django_babysea_generation"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BARE_TABLE} (delivery_id, body) VALUES (%s, %s)",  # noqa: S608
+            [str(uuid.uuid4()), body],
+        )
+        cursor.execute(f"SELECT id, status FROM {table} WHERE generation_id = %s{lock}", [key])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, updated_at = %s WHERE generation_id = %s",  # noqa: S608
+            ["processing", timezone.now(), key],
+        )
+    return JsonResponse({"ok": True})
+
+
 def _urls() -> list[Any]:
     from django.urls import include, path
     from django.views.decorators.csrf import csrf_exempt
@@ -41,6 +68,7 @@ def _urls() -> list[Any]:
     return [
         path("babysea/", include("django_babysea.urls")),
         path("bare/", csrf_exempt(bare_view)),
+        path("floor/", csrf_exempt(floor_view)),
     ]
 
 

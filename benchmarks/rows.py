@@ -209,6 +209,12 @@ def _ingest_rows(senders: int, r: dict[str, Any]) -> list[Row]:
             ">= 0.9x",
             again >= 0.9,
         ),
+        Row(
+            f"webhook ingest floor: the receiver's 3 statements in raw SQL, {senders} senders",
+            f"{r['floor_rps']:.0f}/s, {latency('floor')}",
+            bare,
+            r["floor_rps"] / r["bare_rps"],
+        ),
     ]
 
 

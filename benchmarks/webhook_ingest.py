@@ -84,8 +84,10 @@ class Streams:
     receiver: list[float] = field(default_factory=list)
     bare: list[float] = field(default_factory=list)
     duplicates: list[float] = field(default_factory=list)
+    #: The receiver's three statements alone, in raw SQL (``floor_view``).
+    floor: list[float] = field(default_factory=list)
     waits: dict[str, list[float]] = field(
-        default_factory=lambda: {"receiver": [], "bare": [], "duplicate": []}
+        default_factory=lambda: {"receiver": [], "bare": [], "duplicate": [], "floor": []}
     )
 
 
@@ -101,13 +103,16 @@ def run_rounds(url: str, ids: list[str], args: argparse.Namespace, senders: int)
         )
         bare = [started(g) for g in batch]
         streams.bare.append(send_all(f"{url}/bare/", bare, senders, False, waits["bare"]))
+        floor = [started(g) for g in batch]
+        streams.floor.append(send_all(f"{url}/floor/", floor, senders, False, waits["floor"]))
         if args.json:  # the same deliveries again: each one a duplicate
             streams.duplicates.append(
                 send_all(f"{url}/babysea/webhook/", bodies, senders, True, waits["duplicate"])
             )
         print(
             f"round {number + 1}: receiver {streams.receiver[-1]:.0f} deliveries/s, "
-            f"bare insert view {streams.bare[-1]:.0f} requests/s",
+            f"bare insert view {streams.bare[-1]:.0f} requests/s, "
+            f"its 3 statements alone {streams.floor[-1]:.0f} requests/s",
             flush=True,
         )
     ratio = statistics.median(streams.receiver) / statistics.median(streams.bare)
@@ -173,6 +178,7 @@ def summary(streams: Streams) -> dict[str, Any]:
         "receiver_rps": statistics.median(streams.receiver),
         "bare_rps": statistics.median(streams.bare),
         "duplicate_rps": statistics.median(streams.duplicates),
+        "floor_rps": statistics.median(streams.floor),
     }
     for name, values in streams.waits.items():
         results[f"{name}_p50_ms"] = percentile(values, 0.50) * 1000

@@ -13,7 +13,7 @@ from . import audit
 from .access import may_open_area
 from .panel import add_panel
 from .variants import CreateVariantsBulkAction
-from .viewsets import GenerationChooserViewSet, GenerationViewSet
+from .viewsets import GenerationChooserViewSet, GenerationViewSet, register_policy
 
 __all__ = ["generation_chooser_viewset", "generation_viewset"]
 
@@ -27,6 +27,7 @@ class UsageReportMenuItem(MenuItem):  # type: ignore[misc]
 
 
 def register_viewsets() -> list[Any]:
+    register_policy()
     return [generation_viewset, generation_chooser_viewset]
 
 

@@ -20,6 +20,11 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from django_babysea.models import Generation
 
+try:  # Wagtail 8: policies live in a registry (see register_policy)
+    from wagtail.permissions import register_permission_policy
+except ImportError:
+    register_permission_policy = None
+
 from . import actions
 from .access import AreaPermissionPolicy, may_see
 from .display import StatusColumn, ThumbnailColumn
@@ -81,9 +86,11 @@ class GenerationViewSet(ModelViewSet):  # type: ignore[misc]
             view_kwargs[name] = None
         return view_kwargs
 
-    @property
-    def permission_policy(self) -> AreaPermissionPolicy:
-        return AreaPermissionPolicy(Generation)
+    if register_permission_policy is None:  # Wagtail 7.4: the viewset names its policy
+
+        @property
+        def permission_policy(self) -> AreaPermissionPolicy:
+            return AreaPermissionPolicy(Generation)
 
     @property
     def url_finder_class(self) -> type[ModelAdminURLFinder]:
@@ -173,3 +180,10 @@ class GenerationChooserViewSet(ChooserViewSet):  # type: ignore[misc]
     choose_results_view_class = GenerationChooseResultsView
     chosen_view_class = GenerationChosenView
     per_page = 10
+
+
+def register_policy() -> None:
+    """Wagtail 8 looks a model's permission policy up in its registry (a policy named by a
+    viewset is deprecated there); Wagtail 7.4 takes the viewset's."""
+    if register_permission_policy is not None:
+        register_permission_policy(Generation, AreaPermissionPolicy(Generation), exact_class=True)

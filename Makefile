@@ -61,7 +61,8 @@ test-latest: $(VENV_LATEST)/.installed
 	$(VENV_LATEST)/bin/python -m pytest
 
 ## The Wagtail suite (tests/wagtail, browser test included) on the Wagtail LTS (7.4, Python
-## 3.11, Django 5.2) and on the newest Wagtail (Python 3.13), each in its own venv.
+## 3.11, Django 5.2; SQLite, then PostgreSQL) and on the newest Wagtail (Python 3.13), each in
+## its own venv.
 VENV_WAGTAIL ?= .venv-wagtail
 VENV_WAGTAIL_LATEST ?= .venv-wagtail-latest
 WAGTAIL_LTS ?= wagtail>=7.4,<7.5
@@ -83,6 +84,7 @@ $(VENV_WAGTAIL_LATEST)/.installed: pyproject.toml
 test-wagtail: $(VENV_WAGTAIL)/.installed $(VENV_WAGTAIL_LATEST)/.installed
 	$(VENV_WAGTAIL)/bin/python -c "import wagtail, django; print('Wagtail', wagtail.__version__, 'Django', django.get_version())"
 	$(call WAGTAIL_TEST,$(VENV_WAGTAIL))
+	BABYSEA_TEST_DATABASE_URL=$(POSTGRES_URL) $(call WAGTAIL_TEST,$(VENV_WAGTAIL))
 	$(VENV_WAGTAIL_LATEST)/bin/python -c "import wagtail, django; print('Wagtail', wagtail.__version__, 'Django', django.get_version())"
 	$(call WAGTAIL_TEST,$(VENV_WAGTAIL_LATEST))
 

@@ -22,9 +22,19 @@ RATIO = r"[\d.]+x"
 #: The first cell of every row, and whether it carries a ratio and a verdict.
 ROWS = [
     *(
-        (rf"webhook ingest, {kind} delivery, {senders} senders", RATIO, "PASS|FAIL")
+        row
         for senders in (1, 16, 64)
-        for kind in ("new", "duplicate")
+        for row in (
+            *(
+                (rf"webhook ingest, {kind} delivery, {senders} senders", RATIO, "PASS|FAIL")
+                for kind in ("new", "duplicate")
+            ),
+            (
+                rf"webhook ingest floor: the receiver's 3 statements in raw SQL, {senders} senders",
+                RATIO,
+                "-",
+            ),
+        )
     ),
     (r"webhook statements, new delivery", RATIO, "PASS|FAIL"),
     (r"webhook statements, duplicate delivery", RATIO, "PASS|FAIL"),

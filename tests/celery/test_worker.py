@@ -38,6 +38,20 @@ WAIT = 20.0
 def _queue_on_celery(celery_worker: Worker) -> Iterator[None]:
     with override_settings(BABYSEA={**BABYSEA, "USE_CELERY": True}):
         yield
+    # Work a test queued as a side effect (the output copy a completed delivery starts) may
+    # still be running: the flush after the test must not meet it (a TRUNCATE against the
+    # worker's row locks is a deadlock).
+    _wait_until_idle(celery_worker)
+
+
+def _wait_until_idle(worker: Worker, timeout: float = WAIT) -> None:
+    inspect = app.control.inspect(destination=[worker.hostname], timeout=0.5)
+    deadline = time.monotonic() + timeout
+    idle = 0
+    while idle < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)  # a task just sent may not be reserved by the worker yet
+        busy = [*(inspect.active() or {}).values(), *(inspect.reserved() or {}).values()]
+        idle = 0 if any(busy) else idle + 1
 
 
 @pytest.fixture
